@@ -1,0 +1,1 @@
+//! equity (in progress)

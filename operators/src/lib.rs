@@ -1,0 +1,21 @@
+//! Bot4's domain logic as pure, deterministic, per-symbol state machines.
+//!
+//! Nothing here knows about timely, files, sockets or the wall clock: time arrives with
+//! the data, as the event time of each record. Each stage is a struct holding one
+//! symbol's state with an `update`-style method, so the dataflow only wires them, and
+//! each can be tested, benchmarked and replayed on its own.
+//!
+//! The stages, in the order a tick meets them: [`features`] → [`model`] → [`signal`] →
+//! [`risk`] → [`orders`] → [`safety_gate`] → [`venue`] → [`positions`] → [`equity`].
+
+#![deny(unsafe_code)]
+
+pub mod equity;
+pub mod features;
+pub mod model;
+pub mod orders;
+pub mod positions;
+pub mod risk;
+pub mod safety_gate;
+pub mod signal;
+pub mod venue;

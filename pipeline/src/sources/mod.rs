@@ -1,0 +1,3 @@
+//! Where ticks come from.
+
+pub mod synthetic;

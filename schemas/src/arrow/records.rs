@@ -1,0 +1,794 @@
+//! The Arrow form of every record type.
+
+use arrow_array::RecordBatch;
+use arrow_schema::SchemaRef;
+use rust_decimal::Decimal;
+
+use super::{decimal_field, f64_field, schema, text_field, ts_field, u64_field, ArrowRecord, Reader, Writer};
+use crate::{
+    Bar, ControlCommand, ControlEvent, EquityPoint, ExecutionReport, FeatureVector, Fill,
+    Liquidity, Order, OrderAction, OrderIntent, OrderKind, Position, ReportStatus, SchemaError,
+    Side, Signal, SymbolRegistry, Tick, TickKind, Urgency,
+};
+use arrow_schema::{DataType, Field};
+
+fn liquidity_str(l: Liquidity) -> &'static str {
+    match l {
+        Liquidity::Maker => "maker",
+        Liquidity::Taker => "taker",
+    }
+}
+
+fn parse_liquidity(t: &str) -> Option<Liquidity> {
+    match t {
+        "maker" => Some(Liquidity::Maker),
+        "taker" => Some(Liquidity::Taker),
+        _ => None,
+    }
+}
+
+fn parse_status(t: &str) -> Option<ReportStatus> {
+    use ReportStatus::*;
+    [Submitted, Accepted, PartiallyFilled, Filled, Cancelled, Expired, Rejected]
+        .into_iter()
+        .find(|s| s.as_str() == t)
+}
+
+fn urgency_str(u: Urgency) -> &'static str {
+    match u {
+        Urgency::Passive => "passive",
+        Urgency::Aggressive => "aggressive",
+    }
+}
+
+fn parse_urgency(t: &str) -> Option<Urgency> {
+    match t {
+        "passive" => Some(Urgency::Passive),
+        "aggressive" => Some(Urgency::Aggressive),
+        _ => None,
+    }
+}
+
+impl ArrowRecord for Tick {
+    const NAME: &'static str = "ticks";
+
+    /// `ts`, `symbol`, `kind` (`trade` or `quote`), then `price`, `size`, `side` for
+    /// trades and `bid_price`, `bid_size`, `ask_price`, `ask_size` for quotes (null where
+    /// they do not apply), and `seq`, the tick's place in the run's input.
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("ts"),
+            text_field("symbol", false),
+            text_field("kind", false),
+            decimal_field("price", true),
+            decimal_field("size", true),
+            text_field("side", true),
+            decimal_field("bid_price", true),
+            decimal_field("bid_size", true),
+            decimal_field("ask_price", true),
+            decimal_field("ask_size", true),
+            u64_field("seq"),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        let trade = |t: &Tick| match t.kind {
+            TickKind::Trade {
+                price,
+                size,
+                aggressor,
+            } => Some((price, size, aggressor)),
+            TickKind::Quote { .. } => None,
+        };
+        let quote = |t: &Tick| match t.kind {
+            TickKind::Quote {
+                bid,
+                bid_size,
+                ask,
+                ask_size,
+            } => Some((bid, bid_size, ask, ask_size)),
+            TickKind::Trade { .. } => None,
+        };
+        Writer::new(Self::schema())
+            .ts(rows.iter().map(|t| t.ts))
+            .symbol(rows.iter().map(|t| t.symbol), reg)
+            .text(rows.iter().map(|t| {
+                Some(match t.kind {
+                    TickKind::Trade { .. } => "trade",
+                    TickKind::Quote { .. } => "quote",
+                })
+            }))
+            .decimal(rows.iter().map(|t| trade(t).map(|x| x.0)))
+            .decimal(rows.iter().map(|t| trade(t).map(|x| x.1)))
+            .text(rows.iter().map(|t| trade(t).map(|x| x.2.as_str())))
+            .decimal(rows.iter().map(|t| quote(t).map(|x| x.0)))
+            .decimal(rows.iter().map(|t| quote(t).map(|x| x.1)))
+            .decimal(rows.iter().map(|t| quote(t).map(|x| x.2)))
+            .decimal(rows.iter().map(|t| quote(t).map(|x| x.3)))
+            .u64(rows.iter().map(|t| t.seq))
+            .finish()
+    }
+
+    /// `kind` may be omitted: a row with a `price` is then a trade, otherwise a quote.
+    /// `side` may be omitted or null for trades whose aggressor is unknown; they then
+    /// count as buys.
+    /// `seq` may be omitted; rows then number from zero.
+    fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let n = r.rows();
+        let ts = r.ts("ts")?;
+        let symbol = r.symbols("symbol", reg)?;
+        let kind = if r.has("kind") {
+            Some(r.text("kind")?)
+        } else {
+            None
+        };
+        let opt = |name: &str| -> Result<Vec<Option<Decimal>>, SchemaError> {
+            if r.has(name) {
+                r.decimal_opt(name)
+            } else {
+                Ok(vec![None; n])
+            }
+        };
+        let (price, size) = (opt("price")?, opt("size")?);
+        let (bid, bid_size, ask, ask_size) =
+            (opt("bid_price")?, opt("bid_size")?, opt("ask_price")?, opt("ask_size")?);
+        let side = if r.has("side") {
+            r.text_opt("side")?
+        } else {
+            vec![None; n]
+        };
+        let seq = if r.has("seq") {
+            r.u64("seq")?
+        } else {
+            (0..n as u64).collect()
+        };
+        let missing = |column: &str, row: usize| SchemaError::BadValue {
+            column: column.to_owned(),
+            row,
+            reason: "null where the tick kind requires a value".into(),
+        };
+        let positive = |column: &str, row: usize, v: Decimal| {
+            if v > Decimal::ZERO {
+                Ok(v)
+            } else {
+                Err(SchemaError::BadValue {
+                    column: column.to_owned(),
+                    row,
+                    reason: format!("{v} is not positive"),
+                })
+            }
+        };
+        let mut out = Vec::with_capacity(n);
+        for row in 0..n {
+            let is_trade = match &kind {
+                Some(k) => match k[row].as_str() {
+                    "trade" | "t" => true,
+                    "quote" | "q" => false,
+                    other => {
+                        return Err(SchemaError::BadValue {
+                            column: "kind".into(),
+                            row,
+                            reason: format!("`{other}` is neither `trade` nor `quote`"),
+                        })
+                    }
+                },
+                None => price[row].is_some(),
+            };
+            let kind = if is_trade {
+                let aggressor = match side[row].as_deref() {
+                    None | Some("") => Side::Buy,
+                    Some(s) => Side::parse(s).ok_or_else(|| SchemaError::BadValue {
+                        column: "side".into(),
+                        row,
+                        reason: format!("`{s}` is neither `buy` nor `sell`"),
+                    })?,
+                };
+                TickKind::Trade {
+                    price: positive("price", row, price[row].ok_or_else(|| missing("price", row))?)?,
+                    size: positive("size", row, size[row].ok_or_else(|| missing("size", row))?)?,
+                    aggressor,
+                }
+            } else {
+                let bid = positive("bid_price", row, bid[row].ok_or_else(|| missing("bid_price", row))?)?;
+                let ask = positive("ask_price", row, ask[row].ok_or_else(|| missing("ask_price", row))?)?;
+                if ask < bid {
+                    return Err(SchemaError::BadValue {
+                        column: "ask_price".into(),
+                        row,
+                        reason: format!("ask {ask} is below bid {bid}"),
+                    });
+                }
+                TickKind::Quote {
+                    bid,
+                    bid_size: positive("bid_size", row, bid_size[row].ok_or_else(|| missing("bid_size", row))?)?,
+                    ask,
+                    ask_size: positive("ask_size", row, ask_size[row].ok_or_else(|| missing("ask_size", row))?)?,
+                }
+            };
+            out.push(Tick {
+                ts: ts[row],
+                seq: seq[row],
+                symbol: symbol[row],
+                kind,
+            });
+        }
+        Ok(out)
+    }
+}
+
+impl ArrowRecord for Bar {
+    const NAME: &'static str = "bars";
+
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("start"),
+            ts_field("end"),
+            text_field("symbol", false),
+            decimal_field("open", false),
+            decimal_field("high", false),
+            decimal_field("low", false),
+            decimal_field("close", false),
+            decimal_field("volume", false),
+            u64_field("trades"),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        Writer::new(Self::schema())
+            .ts(rows.iter().map(|b| b.start))
+            .ts(rows.iter().map(|b| b.end))
+            .symbol(rows.iter().map(|b| b.symbol), reg)
+            .decimal(rows.iter().map(|b| Some(b.open)))
+            .decimal(rows.iter().map(|b| Some(b.high)))
+            .decimal(rows.iter().map(|b| Some(b.low)))
+            .decimal(rows.iter().map(|b| Some(b.close)))
+            .decimal(rows.iter().map(|b| Some(b.volume)))
+            .u64(rows.iter().map(|b| b.trades))
+            .finish()
+    }
+
+    fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let (start, end, symbol) = (r.ts("start")?, r.ts("end")?, r.symbols("symbol", reg)?);
+        let (open, high, low, close) =
+            (r.decimal("open")?, r.decimal("high")?, r.decimal("low")?, r.decimal("close")?);
+        let (volume, trades) = (r.decimal("volume")?, r.u64("trades")?);
+        Ok((0..r.rows())
+            .map(|i| Bar {
+                start: start[i],
+                end: end[i],
+                symbol: symbol[i],
+                open: open[i],
+                high: high[i],
+                low: low[i],
+                close: close[i],
+                volume: volume[i],
+                trades: trades[i],
+            })
+            .collect())
+    }
+}
+
+impl ArrowRecord for Signal {
+    const NAME: &'static str = "signals";
+
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("ts"),
+            u64_field("seq"),
+            text_field("symbol", false),
+            Field::new("direction", DataType::Int8, false),
+            f64_field("strength"),
+            f64_field("confidence"),
+            f64_field("volatility"),
+            decimal_field("bid", false),
+            decimal_field("ask", false),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        Writer::new(Self::schema())
+            .ts(rows.iter().map(|s| s.ts))
+            .u64(rows.iter().map(|s| s.seq))
+            .symbol(rows.iter().map(|s| s.symbol), reg)
+            .i8(rows.iter().map(|s| s.direction))
+            .f64(rows.iter().map(|s| s.strength))
+            .f64(rows.iter().map(|s| s.confidence))
+            .f64(rows.iter().map(|s| s.volatility))
+            .decimal(rows.iter().map(|s| Some(s.bid)))
+            .decimal(rows.iter().map(|s| Some(s.ask)))
+            .finish()
+    }
+
+    fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let (ts, seq, symbol) = (r.ts("ts")?, r.u64("seq")?, r.symbols("symbol", reg)?);
+        let (direction, strength) = (r.i8("direction")?, r.f64("strength")?);
+        let (confidence, volatility) = (r.f64("confidence")?, r.f64("volatility")?);
+        let (bid, ask) = (r.decimal("bid")?, r.decimal("ask")?);
+        Ok((0..r.rows())
+            .map(|i| Signal {
+                ts: ts[i],
+                seq: seq[i],
+                symbol: symbol[i],
+                direction: direction[i],
+                strength: strength[i],
+                confidence: confidence[i],
+                volatility: volatility[i],
+                bid: bid[i],
+                ask: ask[i],
+            })
+            .collect())
+    }
+}
+
+impl ArrowRecord for FeatureVector {
+    const NAME: &'static str = "features";
+
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("ts"),
+            u64_field("seq"),
+            text_field("symbol", false),
+            decimal_field("bid", false),
+            decimal_field("ask", false),
+            f64_field("mid"),
+            f64_field("ema_fast"),
+            f64_field("ema_slow"),
+            f64_field("log_return"),
+            f64_field("volatility"),
+            f64_field("spread"),
+            u64_field("count"),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        Writer::new(Self::schema())
+            .ts(rows.iter().map(|f| f.ts))
+            .u64(rows.iter().map(|f| f.seq))
+            .symbol(rows.iter().map(|f| f.symbol), reg)
+            .decimal(rows.iter().map(|f| Some(f.bid)))
+            .decimal(rows.iter().map(|f| Some(f.ask)))
+            .f64(rows.iter().map(|f| f.mid))
+            .f64(rows.iter().map(|f| f.ema_fast))
+            .f64(rows.iter().map(|f| f.ema_slow))
+            .f64(rows.iter().map(|f| f.log_return))
+            .f64(rows.iter().map(|f| f.volatility))
+            .f64(rows.iter().map(|f| f.spread))
+            .u64(rows.iter().map(|f| f.count))
+            .finish()
+    }
+
+    fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let (ts, seq, symbol) = (r.ts("ts")?, r.u64("seq")?, r.symbols("symbol", reg)?);
+        let (bid, ask, mid) = (r.decimal("bid")?, r.decimal("ask")?, r.f64("mid")?);
+        let (ema_fast, ema_slow) = (r.f64("ema_fast")?, r.f64("ema_slow")?);
+        let (log_return, volatility) = (r.f64("log_return")?, r.f64("volatility")?);
+        let (spread, count) = (r.f64("spread")?, r.u64("count")?);
+        Ok((0..r.rows())
+            .map(|i| FeatureVector {
+                ts: ts[i],
+                seq: seq[i],
+                symbol: symbol[i],
+                bid: bid[i],
+                ask: ask[i],
+                mid: mid[i],
+                ema_fast: ema_fast[i],
+                ema_slow: ema_slow[i],
+                log_return: log_return[i],
+                volatility: volatility[i],
+                spread: spread[i],
+                count: count[i],
+            })
+            .collect())
+    }
+}
+
+impl ArrowRecord for OrderIntent {
+    const NAME: &'static str = "intents";
+
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("ts"),
+            u64_field("seq"),
+            text_field("symbol", false),
+            decimal_field("target", false),
+            decimal_field("max_position", false),
+            text_field("urgency", false),
+            decimal_field("bid", false),
+            decimal_field("ask", false),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        Writer::new(Self::schema())
+            .ts(rows.iter().map(|o| o.ts))
+            .u64(rows.iter().map(|o| o.seq))
+            .symbol(rows.iter().map(|o| o.symbol), reg)
+            .decimal(rows.iter().map(|o| Some(o.target)))
+            .decimal(rows.iter().map(|o| Some(o.max_position)))
+            .text(rows.iter().map(|o| Some(urgency_str(o.urgency))))
+            .decimal(rows.iter().map(|o| Some(o.bid)))
+            .decimal(rows.iter().map(|o| Some(o.ask)))
+            .finish()
+    }
+
+    fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let (ts, seq, symbol) = (r.ts("ts")?, r.u64("seq")?, r.symbols("symbol", reg)?);
+        let (target, max_position) = (r.decimal("target")?, r.decimal("max_position")?);
+        let urgency = r.parsed("urgency", "`passive` or `aggressive`", parse_urgency)?;
+        let (bid, ask) = (r.decimal("bid")?, r.decimal("ask")?);
+        Ok((0..r.rows())
+            .map(|i| OrderIntent {
+                ts: ts[i],
+                seq: seq[i],
+                symbol: symbol[i],
+                target: target[i],
+                max_position: max_position[i],
+                urgency: urgency[i],
+                bid: bid[i],
+                ask: ask[i],
+            })
+            .collect())
+    }
+}
+
+impl ArrowRecord for Order {
+    const NAME: &'static str = "orders";
+
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("ts"),
+            u64_field("client_id"),
+            text_field("symbol", false),
+            text_field("action", false),
+            text_field("side", false),
+            text_field("kind", false),
+            decimal_field("price", true),
+            decimal_field("qty", false),
+            Field::new("expire_ts", DataType::Int64, false),
+            Field::new("reduces_exposure", DataType::Boolean, false),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        let w = Writer::new(Self::schema())
+            .ts(rows.iter().map(|o| o.ts))
+            .u64(rows.iter().map(|o| o.client_id))
+            .symbol(rows.iter().map(|o| o.symbol), reg)
+            .text(rows.iter().map(|o| {
+                Some(match o.action {
+                    OrderAction::New => "new",
+                    OrderAction::Cancel => "cancel",
+                })
+            }))
+            .text(rows.iter().map(|o| Some(o.side.as_str())))
+            .text(rows.iter().map(|o| {
+                Some(match o.kind {
+                    OrderKind::Market => "market",
+                    OrderKind::Limit => "limit",
+                })
+            }))
+            .decimal(rows.iter().map(|o| match o.kind {
+                OrderKind::Limit => Some(o.price),
+                OrderKind::Market => None,
+            }))
+            .decimal(rows.iter().map(|o| Some(o.qty)))
+            .i64(rows.iter().map(|o| o.expire_ts))
+            .bool(rows.iter().map(|o| o.reduces_exposure));
+        w.finish()
+    }
+
+    fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let (ts, client_id, symbol) = (r.ts("ts")?, r.u64("client_id")?, r.symbols("symbol", reg)?);
+        let action = r.parsed("action", "`new` or `cancel`", |t| match t {
+            "new" => Some(OrderAction::New),
+            "cancel" => Some(OrderAction::Cancel),
+            _ => None,
+        })?;
+        let side = r.parsed("side", "`buy` or `sell`", Side::parse)?;
+        let kind = r.parsed("kind", "`market` or `limit`", |t| match t {
+            "market" => Some(OrderKind::Market),
+            "limit" => Some(OrderKind::Limit),
+            _ => None,
+        })?;
+        let (price, qty) = (r.decimal_opt("price")?, r.decimal("qty")?);
+        let (expire_ts, reduces) = (r.ts("expire_ts")?, r.bool("reduces_exposure")?);
+        Ok((0..r.rows())
+            .map(|i| Order {
+                ts: ts[i],
+                client_id: client_id[i],
+                symbol: symbol[i],
+                action: action[i],
+                side: side[i],
+                kind: kind[i],
+                price: price[i].unwrap_or(Decimal::ZERO),
+                qty: qty[i],
+                expire_ts: expire_ts[i],
+                reduces_exposure: reduces[i],
+            })
+            .collect())
+    }
+}
+
+impl ArrowRecord for ExecutionReport {
+    const NAME: &'static str = "reports";
+
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("ts"),
+            u64_field("client_id"),
+            text_field("symbol", false),
+            text_field("side", false),
+            text_field("status", false),
+            decimal_field("fill_qty", false),
+            decimal_field("fill_price", false),
+            decimal_field("fee", false),
+            text_field("liquidity", true),
+            decimal_field("leaves_qty", false),
+            Field::new("event", DataType::UInt32, false),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        Writer::new(Self::schema())
+            .ts(rows.iter().map(|e| e.ts))
+            .u64(rows.iter().map(|e| e.client_id))
+            .symbol(rows.iter().map(|e| e.symbol), reg)
+            .text(rows.iter().map(|e| Some(e.side.as_str())))
+            .text(rows.iter().map(|e| Some(e.status.as_str())))
+            .decimal(rows.iter().map(|e| Some(e.fill_qty)))
+            .decimal(rows.iter().map(|e| Some(e.fill_price)))
+            .decimal(rows.iter().map(|e| Some(e.fee)))
+            .text(rows.iter().map(|e| e.liquidity.map(liquidity_str)))
+            .decimal(rows.iter().map(|e| Some(e.leaves_qty)))
+            .u32(rows.iter().map(|e| e.event))
+            .finish()
+    }
+
+    fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let (ts, client_id, symbol) = (r.ts("ts")?, r.u64("client_id")?, r.symbols("symbol", reg)?);
+        let side = r.parsed("side", "`buy` or `sell`", Side::parse)?;
+        let status = r.parsed("status", "an order status", parse_status)?;
+        let (fill_qty, fill_price, fee) =
+            (r.decimal("fill_qty")?, r.decimal("fill_price")?, r.decimal("fee")?);
+        let liquidity = r.text_opt("liquidity")?;
+        let (leaves_qty, event) = (r.decimal("leaves_qty")?, r.u64("event")?);
+        (0..r.rows())
+            .map(|i| {
+                let liquidity = match liquidity[i].as_deref() {
+                    None => None,
+                    Some(t) => Some(parse_liquidity(t).ok_or_else(|| SchemaError::BadValue {
+                        column: "liquidity".into(),
+                        row: i,
+                        reason: format!("`{t}` is neither `maker` nor `taker`"),
+                    })?),
+                };
+                Ok(ExecutionReport {
+                    ts: ts[i],
+                    client_id: client_id[i],
+                    symbol: symbol[i],
+                    side: side[i],
+                    status: status[i],
+                    fill_qty: fill_qty[i],
+                    fill_price: fill_price[i],
+                    fee: fee[i],
+                    liquidity,
+                    leaves_qty: leaves_qty[i],
+                    event: event[i] as u32,
+                })
+            })
+            .collect()
+    }
+}
+
+impl ArrowRecord for Fill {
+    const NAME: &'static str = "fills";
+
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("ts"),
+            u64_field("client_id"),
+            text_field("symbol", false),
+            text_field("side", false),
+            decimal_field("price", false),
+            decimal_field("qty", false),
+            decimal_field("fee", false),
+            text_field("liquidity", false),
+            Field::new("event", DataType::UInt32, false),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        Writer::new(Self::schema())
+            .ts(rows.iter().map(|f| f.ts))
+            .u64(rows.iter().map(|f| f.client_id))
+            .symbol(rows.iter().map(|f| f.symbol), reg)
+            .text(rows.iter().map(|f| Some(f.side.as_str())))
+            .decimal(rows.iter().map(|f| Some(f.price)))
+            .decimal(rows.iter().map(|f| Some(f.qty)))
+            .decimal(rows.iter().map(|f| Some(f.fee)))
+            .text(rows.iter().map(|f| Some(liquidity_str(f.liquidity))))
+            .u32(rows.iter().map(|f| f.event))
+            .finish()
+    }
+
+    fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let (ts, client_id, symbol) = (r.ts("ts")?, r.u64("client_id")?, r.symbols("symbol", reg)?);
+        let side = r.parsed("side", "`buy` or `sell`", Side::parse)?;
+        let (price, qty, fee) = (r.decimal("price")?, r.decimal("qty")?, r.decimal("fee")?);
+        let liquidity = r.parsed("liquidity", "`maker` or `taker`", parse_liquidity)?;
+        let event = r.u64("event")?;
+        Ok((0..r.rows())
+            .map(|i| Fill {
+                ts: ts[i],
+                client_id: client_id[i],
+                symbol: symbol[i],
+                side: side[i],
+                price: price[i],
+                qty: qty[i],
+                fee: fee[i],
+                liquidity: liquidity[i],
+                event: event[i] as u32,
+            })
+            .collect())
+    }
+}
+
+impl ArrowRecord for Position {
+    const NAME: &'static str = "positions";
+
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("ts"),
+            text_field("symbol", false),
+            decimal_field("qty", false),
+            decimal_field("avg_price", false),
+            decimal_field("mark", false),
+            decimal_field("cash", false),
+            decimal_field("realized_pnl", false),
+            decimal_field("unrealized_pnl", false),
+            decimal_field("fees", false),
+            u64_field("fills"),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        Writer::new(Self::schema())
+            .ts(rows.iter().map(|p| p.ts))
+            .symbol(rows.iter().map(|p| p.symbol), reg)
+            .decimal(rows.iter().map(|p| Some(p.qty)))
+            .decimal(rows.iter().map(|p| Some(p.avg_price)))
+            .decimal(rows.iter().map(|p| Some(p.mark)))
+            .decimal(rows.iter().map(|p| Some(p.cash)))
+            .decimal(rows.iter().map(|p| Some(p.realized_pnl)))
+            .decimal(rows.iter().map(|p| Some(p.unrealized_pnl())))
+            .decimal(rows.iter().map(|p| Some(p.fees)))
+            .u64(rows.iter().map(|p| p.fills))
+            .finish()
+    }
+
+    fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let (ts, symbol) = (r.ts("ts")?, r.symbols("symbol", reg)?);
+        let (qty, avg_price, mark) = (r.decimal("qty")?, r.decimal("avg_price")?, r.decimal("mark")?);
+        let (cash, realized, fees) =
+            (r.decimal("cash")?, r.decimal("realized_pnl")?, r.decimal("fees")?);
+        let fills = r.u64("fills")?;
+        Ok((0..r.rows())
+            .map(|i| Position {
+                ts: ts[i],
+                symbol: symbol[i],
+                qty: qty[i],
+                avg_price: avg_price[i],
+                mark: mark[i],
+                cash: cash[i],
+                realized_pnl: realized[i],
+                fees: fees[i],
+                fills: fills[i],
+            })
+            .collect())
+    }
+}
+
+impl ArrowRecord for EquityPoint {
+    const NAME: &'static str = "equity";
+
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("ts"),
+            decimal_field("equity", false),
+            decimal_field("realized_pnl", false),
+            decimal_field("unrealized_pnl", false),
+            decimal_field("fees", false),
+            decimal_field("gross_exposure", false),
+            decimal_field("peak", false),
+            f64_field("drawdown"),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], _reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        Writer::new(Self::schema())
+            .ts(rows.iter().map(|e| e.ts))
+            .decimal(rows.iter().map(|e| Some(e.equity)))
+            .decimal(rows.iter().map(|e| Some(e.realized_pnl)))
+            .decimal(rows.iter().map(|e| Some(e.unrealized_pnl)))
+            .decimal(rows.iter().map(|e| Some(e.fees)))
+            .decimal(rows.iter().map(|e| Some(e.gross_exposure)))
+            .decimal(rows.iter().map(|e| Some(e.peak)))
+            .f64(rows.iter().map(|e| e.drawdown))
+            .finish()
+    }
+
+    fn from_batch(batch: &RecordBatch, _reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let (ts, equity, realized) = (r.ts("ts")?, r.decimal("equity")?, r.decimal("realized_pnl")?);
+        let (unrealized, fees) = (r.decimal("unrealized_pnl")?, r.decimal("fees")?);
+        let (gross, peak, drawdown) =
+            (r.decimal("gross_exposure")?, r.decimal("peak")?, r.f64("drawdown")?);
+        Ok((0..r.rows())
+            .map(|i| EquityPoint {
+                ts: ts[i],
+                equity: equity[i],
+                realized_pnl: realized[i],
+                unrealized_pnl: unrealized[i],
+                fees: fees[i],
+                gross_exposure: gross[i],
+                peak: peak[i],
+                drawdown: drawdown[i],
+            })
+            .collect())
+    }
+}
+
+impl ArrowRecord for ControlEvent {
+    const NAME: &'static str = "control";
+
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("ts"),
+            u64_field("seq"),
+            text_field("mode", false),
+            text_field("reason", false),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], _reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        Writer::new(Self::schema())
+            .ts(rows.iter().map(|c| c.ts))
+            .u64(rows.iter().map(|c| c.seq))
+            .text(rows.iter().map(|c| Some(c.command.as_str())))
+            .text(rows.iter().map(|c| Some(c.reason.as_str())))
+            .finish()
+    }
+
+    fn from_batch(batch: &RecordBatch, _reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let ts = r.ts("ts")?;
+        let seq = if r.has("seq") {
+            r.u64("seq")?
+        } else {
+            (0..r.rows() as u64).collect()
+        };
+        let mode = r.parsed(
+            "mode",
+            "one of normal, pause, reduce, emergency, reset",
+            ControlCommand::parse,
+        )?;
+        let reason = r.text("reason")?;
+        Ok((0..r.rows())
+            .map(|i| ControlEvent {
+                ts: ts[i],
+                seq: seq[i],
+                command: mode[i],
+                reason: reason[i].clone(),
+            })
+            .collect())
+    }
+}

@@ -1,0 +1,97 @@
+//! Exact decimals and their fixed-scale Arrow representation.
+//!
+//! In memory a [`Decimal`] keeps whatever scale its arithmetic produced. On disk every
+//! money or quantity column is `Decimal128(38, 12)`: twelve decimal places cover every
+//! tick and lot size of the venues Bot4 targets, and conversion to it rounds half to
+//! even only where a value carries more than twelve places (operators round fees and
+//! averages to fewer before that).
+
+use rust_decimal::{Decimal, RoundingStrategy};
+
+use crate::SchemaError;
+
+/// Precision of every decimal column in Arrow and Parquet.
+pub const ARROW_DECIMAL_PRECISION: u8 = 38;
+/// Scale of every decimal column in Arrow and Parquet.
+pub const ARROW_DECIMAL_SCALE: i8 = 12;
+
+/// The unscaled `i128` of `value` at [`ARROW_DECIMAL_SCALE`].
+pub(crate) fn to_scaled_i128(value: Decimal) -> i128 {
+    let mut v = value.round_dp_with_strategy(
+        ARROW_DECIMAL_SCALE as u32,
+        RoundingStrategy::MidpointNearestEven,
+    );
+    v.rescale(ARROW_DECIMAL_SCALE as u32);
+    v.mantissa()
+}
+
+/// The decimal whose unscaled value is `mantissa` at `scale`.
+pub(crate) fn from_scaled_i128(mantissa: i128, scale: i8) -> Result<Decimal, String> {
+    if scale < 0 {
+        let factor = 10i128
+            .checked_pow(u32::from(scale.unsigned_abs()))
+            .ok_or("negative scale out of range")?;
+        let m = mantissa.checked_mul(factor).ok_or("value out of range")?;
+        return Decimal::try_from_i128_with_scale(m, 0).map_err(|e| e.to_string());
+    }
+    let (mut m, mut s) = (mantissa, scale as u32);
+    // Drop trailing zeros that push the scale past what `Decimal` can hold.
+    while s > 28 && m % 10 == 0 {
+        m /= 10;
+        s -= 1;
+    }
+    Decimal::try_from_i128_with_scale(m, s).map_err(|e| e.to_string())
+}
+
+/// The decimal with the shortest representation that round-trips to `value`.
+///
+/// This is how prices stored as binary floats (by tools that have no decimal type)
+/// become exact: `0.1_f64` becomes `0.1`, not `0.1000000000000000055…`.
+///
+/// # Examples
+/// ```
+/// use bot4_schemas::{decimal_from_f64, Decimal};
+/// assert_eq!(decimal_from_f64(0.1), Some(Decimal::new(1, 1)));
+/// assert_eq!(decimal_from_f64(f64::NAN), None);
+/// ```
+pub fn decimal_from_f64(value: f64) -> Option<Decimal> {
+    if !value.is_finite() {
+        return None;
+    }
+    let text = format!("{value}");
+    text.parse::<Decimal>()
+        .ok()
+        .or_else(|| Decimal::from_scientific(&format!("{value:e}")).ok())
+}
+
+/// Check that a [`from_scaled_i128`] failure is reported with its place.
+pub(crate) fn bad_decimal(column: &str, row: usize, reason: String) -> SchemaError {
+    SchemaError::BadValue {
+        column: column.to_owned(),
+        row,
+        reason,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    proptest! {
+        #[test]
+        fn scaled_round_trip_is_exact_up_to_twelve_places(m in -10i64.pow(15)..10i64.pow(15), s in 0u32..=12) {
+            let d = Decimal::new(m, s);
+            let back = from_scaled_i128(to_scaled_i128(d), ARROW_DECIMAL_SCALE).unwrap();
+            prop_assert_eq!(back, d);
+        }
+    }
+
+    #[test]
+    fn rounds_half_to_even_past_twelve_places() {
+        let d = Decimal::new(5, 13); // 0.0000000000005
+        assert_eq!(to_scaled_i128(d), 0);
+        let d = Decimal::new(15, 13);
+        assert_eq!(to_scaled_i128(d), 2);
+    }
+}
