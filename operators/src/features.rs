@@ -1,1 +1,231 @@
-//! features (in progress)
+//! Per-symbol market features, updated in O(1) per tick with no allocation.
+//!
+//! For each quote the mid `m = (bid + ask) / 2` feeds two exponential moving averages
+//! (half-lives in ticks), the log return `r = ln(m / m_prev)` and an event-time aware
+//! volatility: `σ²/s = EW(r²) / EW(Δt)`, annualised. Trades leave the book features
+//! unchanged but still produce a vector (with `log_return = 0`), so every tick yields
+//! one.
+
+use bot4_schemas::{Decimal, FeatureVector, Nanos, SymbolId, Tick, TickKind, NANOS_PER_SECOND};
+use rust_decimal::prelude::ToPrimitive;
+
+/// Seconds in a 365-day year, for annualising volatility.
+pub const SECONDS_PER_YEAR: f64 = 365.0 * 86_400.0;
+
+/// Longest gap between quotes that counts towards the volatility clock, in seconds:
+/// a quiet hour must not read as a calm market.
+const MAX_GAP_SECONDS: f64 = 60.0;
+
+/// Parameters of [`Features`].
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct FeatureConfig {
+    /// Half-life of the fast EMA, in quotes.
+    pub fast_half_life: f64,
+    /// Half-life of the slow EMA, in quotes.
+    pub slow_half_life: f64,
+    /// Half-life of the volatility estimate, in quotes.
+    pub vol_half_life: f64,
+}
+
+impl Default for FeatureConfig {
+    fn default() -> Self {
+        Self {
+            fast_half_life: 30.0,
+            slow_half_life: 150.0,
+            vol_half_life: 300.0,
+        }
+    }
+}
+
+/// The weight of a new observation in an EMA of half-life `h` observations.
+pub fn alpha_from_half_life(h: f64) -> f64 {
+    1.0 - 0.5f64.powf(1.0 / h.max(1e-9))
+}
+
+/// The feature state of one symbol.
+#[derive(Debug, Clone)]
+pub struct Features {
+    symbol: SymbolId,
+    a_fast: f64,
+    a_slow: f64,
+    a_vol: f64,
+    bid: Decimal,
+    ask: Decimal,
+    mid: f64,
+    ema_fast: f64,
+    ema_slow: f64,
+    ew_r2: f64,
+    ew_dt: f64,
+    last_quote_ts: Nanos,
+    quotes: u64,
+    count: u64,
+}
+
+impl Features {
+    /// Empty state for `symbol`.
+    pub fn new(symbol: SymbolId, config: FeatureConfig) -> Self {
+        Self {
+            symbol,
+            a_fast: alpha_from_half_life(config.fast_half_life),
+            a_slow: alpha_from_half_life(config.slow_half_life),
+            a_vol: alpha_from_half_life(config.vol_half_life),
+            bid: Decimal::ZERO,
+            ask: Decimal::ZERO,
+            mid: 0.0,
+            ema_fast: 0.0,
+            ema_slow: 0.0,
+            ew_r2: 0.0,
+            ew_dt: 0.0,
+            last_quote_ts: 0,
+            quotes: 0,
+            count: 0,
+        }
+    }
+
+    /// Fold in one tick of this symbol and return the features after it.
+    ///
+    /// # Examples
+    /// ```
+    /// use bot4_operators::features::{FeatureConfig, Features};
+    /// use bot4_schemas::{Decimal, SymbolId, Tick, TickKind};
+    /// let mut f = Features::new(SymbolId(0), FeatureConfig::default());
+    /// let quote = |ts, bid: i64| Tick { ts, seq: ts as u64, symbol: SymbolId(0), kind: TickKind::Quote {
+    ///     bid: Decimal::from(bid), bid_size: Decimal::ONE, ask: Decimal::from(bid + 2), ask_size: Decimal::ONE } };
+    /// f.update(&quote(1_000_000_000, 100));
+    /// let v = f.update(&quote(2_000_000_000, 110));
+    /// assert_eq!(v.mid, 111.0);
+    /// assert!((v.log_return - (111.0f64 / 101.0).ln()).abs() < 1e-12);
+    /// assert!(v.ema_fast > v.ema_slow);
+    /// ```
+    #[inline]
+    pub fn update(&mut self, tick: &Tick) -> FeatureVector {
+        self.count += 1;
+        let mut log_return = 0.0;
+        if let TickKind::Quote { bid, ask, .. } = tick.kind {
+            let mid = (bid.to_f64().unwrap_or(0.0) + ask.to_f64().unwrap_or(0.0)) * 0.5;
+            self.bid = bid;
+            self.ask = ask;
+            if self.quotes == 0 {
+                self.ema_fast = mid;
+                self.ema_slow = mid;
+            } else {
+                log_return = (mid / self.mid).ln();
+                let dt = ((tick.ts - self.last_quote_ts) as f64 / NANOS_PER_SECOND as f64)
+                    .clamp(0.0, MAX_GAP_SECONDS);
+                self.ew_r2 += self.a_vol * (log_return * log_return - self.ew_r2);
+                self.ew_dt += self.a_vol * (dt - self.ew_dt);
+                self.ema_fast += self.a_fast * (mid - self.ema_fast);
+                self.ema_slow += self.a_slow * (mid - self.ema_slow);
+            }
+            self.mid = mid;
+            self.last_quote_ts = tick.ts;
+            self.quotes += 1;
+        }
+        FeatureVector {
+            ts: tick.ts,
+            seq: tick.seq,
+            symbol: self.symbol,
+            bid: self.bid,
+            ask: self.ask,
+            mid: self.mid,
+            ema_fast: self.ema_fast,
+            ema_slow: self.ema_slow,
+            log_return,
+            volatility: self.volatility(),
+            spread: if self.mid > 0.0 {
+                (self.ask - self.bid).to_f64().unwrap_or(0.0) / self.mid
+            } else {
+                0.0
+            },
+            count: self.quotes,
+        }
+    }
+
+    /// Annualised volatility of the mid, zero until two quotes have been seen.
+    pub fn volatility(&self) -> f64 {
+        if self.ew_dt > 0.0 {
+            (self.ew_r2 / self.ew_dt * SECONDS_PER_YEAR).sqrt()
+        } else {
+            0.0
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+
+    fn quote(ts: Nanos, bid: f64, spread: f64) -> Tick {
+        Tick {
+            ts,
+            seq: ts as u64,
+            symbol: SymbolId(0),
+            kind: TickKind::Quote {
+                bid: Decimal::from_f64_retain(bid).unwrap().round_dp(6),
+                bid_size: Decimal::ONE,
+                ask: Decimal::from_f64_retain(bid + spread).unwrap().round_dp(6),
+                ask_size: Decimal::ONE,
+            },
+        }
+    }
+
+    proptest! {
+        /// The incremental EMAs and volatility equal a from-scratch computation over the
+        /// whole history.
+        #[test]
+        fn matches_naive_recomputation(
+            steps in proptest::collection::vec((1i64..5_000_000_000, -0.01f64..0.01), 2..200)
+        ) {
+            let config = FeatureConfig::default();
+            let mut f = Features::new(SymbolId(0), config);
+            let (mut ts, mut price) = (NANOS_PER_SECOND, 100.0f64);
+            let mut mids = Vec::new();
+            let mut times = Vec::new();
+            let mut last = None;
+            for (dt, r) in steps {
+                ts += dt;
+                price *= r.exp();
+                let t = quote(ts, price, 0.01);
+                let mid = t.reference_price().to_f64().unwrap();
+                mids.push(mid);
+                times.push(ts);
+                last = Some(f.update(&t));
+            }
+            let last = last.unwrap();
+            let (af, a_slow, av) = (alpha_from_half_life(config.fast_half_life), alpha_from_half_life(config.slow_half_life), alpha_from_half_life(config.vol_half_life));
+            let (mut ef, mut es, mut r2, mut edt) = (mids[0], mids[0], 0.0, 0.0);
+            for i in 1..mids.len() {
+                let r = (mids[i] / mids[i - 1]).ln();
+                let dt = ((times[i] - times[i - 1]) as f64 / 1e9).clamp(0.0, MAX_GAP_SECONDS);
+                ef = af * mids[i] + (1.0 - af) * ef;
+                es = a_slow * mids[i] + (1.0 - a_slow) * es;
+                r2 = av * r * r + (1.0 - av) * r2;
+                edt = av * dt + (1.0 - av) * edt;
+            }
+            let vol = if edt > 0.0 { (r2 / edt * SECONDS_PER_YEAR).sqrt() } else { 0.0 };
+            prop_assert!((last.ema_fast - ef).abs() <= 1e-9 * ef.abs());
+            prop_assert!((last.ema_slow - es).abs() <= 1e-9 * es.abs());
+            prop_assert!((last.volatility - vol).abs() <= 1e-9 * vol.max(1.0));
+        }
+    }
+
+    #[test]
+    fn trades_do_not_move_the_book() {
+        let mut f = Features::new(SymbolId(0), FeatureConfig::default());
+        f.update(&quote(1, 100.0, 1.0));
+        let v = f.update(&Tick {
+            ts: 2,
+            seq: 2,
+            symbol: SymbolId(0),
+            kind: TickKind::Trade {
+                price: Decimal::from(105),
+                size: Decimal::ONE,
+                aggressor: bot4_schemas::Side::Buy,
+            },
+        });
+        assert_eq!(v.mid, 100.5);
+        assert_eq!(v.log_return, 0.0);
+        assert_eq!(v.count, 1);
+    }
+}
