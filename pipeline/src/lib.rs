@@ -3,3 +3,12 @@
 #![deny(unsafe_code)]
 
 pub mod sources;
+pub mod config;
+mod error;
+pub mod graph;
+pub mod sinks;
+
+pub use error::PipelineError;
+pub mod replay;
+pub mod summary;
+pub mod generate;

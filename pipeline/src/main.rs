@@ -1,1 +1,244 @@
-fn main() {}
+//! `bot4`: generate a market, replay ticks through the trading graph, or run the demo.
+
+use std::io::IsTerminal;
+use std::path::PathBuf;
+
+use anyhow::Context;
+use bot4_pipeline::config::{parse_duration, parse_epoch, Layout, StrategyConfig};
+use bot4_pipeline::generate::generate;
+use bot4_pipeline::replay::{replay, ReplayOptions};
+use bot4_pipeline::sources::synthetic::SyntheticConfig;
+use bot4_schemas::Decimal;
+use clap::{Args, Parser, Subcommand};
+use indicatif::{ProgressBar, ProgressStyle};
+
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
+/// Bot4: an autonomous crypto-trading platform built as a timely-dataflow job.
+#[derive(Debug, Parser)]
+#[command(name = "bot4", version, about, long_about = None)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Generate a synthetic market as Parquet tick files.
+    Gen(GenArgs),
+    /// Replay recorded ticks (Parquet or CSV) through the trading graph.
+    Replay(ReplayArgs),
+    /// Generate a day of 20 symbols and replay it, writing under ./bot4-out.
+    Demo(DemoArgs),
+}
+
+#[derive(Debug, Args)]
+struct GenArgs {
+    /// Number of symbols.
+    #[arg(long, default_value_t = 8)]
+    symbols: usize,
+    /// Event time covered, e.g. 30m, 2h, 1d.
+    #[arg(long, default_value = "1h")]
+    duration: String,
+    /// Seed of the market's random numbers.
+    #[arg(long, default_value_t = 1)]
+    seed: u64,
+    /// Market events per symbol per second.
+    #[arg(long, default_value_t = 2.0)]
+    rate: f64,
+    /// Start time, RFC 3339 (e.g. 2026-01-01T00:00:00Z).
+    #[arg(long, default_value = "2026-01-01T00:00:00Z")]
+    start: String,
+    /// Output folder (gets ticks/ and instruments.csv).
+    #[arg(long)]
+    out: PathBuf,
+}
+
+#[derive(Debug, Args)]
+struct ReplayArgs {
+    /// A tick file (.parquet or .csv) or a folder of them.
+    #[arg(long)]
+    input: PathBuf,
+    /// Instrument registry CSV (symbol,tick_size,lot_size,min_notional); default: instruments.csv beside the input.
+    #[arg(long)]
+    instruments: Option<PathBuf>,
+    /// Control events to inject: CSV with columns ts (ns), mode, reason.
+    #[arg(long)]
+    control: Option<PathBuf>,
+    /// Output folder: one folder of Parquet per record type.
+    #[arg(long)]
+    out: PathBuf,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+struct DemoArgs {
+    /// Output folder.
+    #[arg(long, default_value = "bot4-out")]
+    out: PathBuf,
+    /// Seed of the generated market.
+    #[arg(long, default_value_t = 7)]
+    seed: u64,
+    #[command(flatten)]
+    run: RunArgs,
+}
+
+#[derive(Debug, Args)]
+struct RunArgs {
+    /// Worker threads per process.
+    #[arg(long, short = 'w', default_value_t = default_workers())]
+    workers: usize,
+    /// Processes in the job (timely cluster mode).
+    #[arg(long, short = 'n', default_value_t = 1)]
+    processes: usize,
+    /// This process's index, from 0.
+    #[arg(long, short = 'p', default_value_t = 0)]
+    process: usize,
+    /// File of host:port lines, one per process.
+    #[arg(long)]
+    hostfile: Option<PathBuf>,
+    /// Width of a timely epoch of event time, e.g. 100ms or 1s.
+    #[arg(long, default_value = "1s")]
+    epoch: String,
+    /// Starting capital in quote currency.
+    #[arg(long, default_value = "1000000")]
+    capital: Decimal,
+    /// Never draw a progress bar.
+    #[arg(long)]
+    quiet: bool,
+}
+
+fn default_workers() -> usize {
+    std::thread::available_parallelism().map_or(1, |n| n.get().min(4))
+}
+
+impl RunArgs {
+    fn options(&self, input: PathBuf, out: PathBuf) -> anyhow::Result<ReplayOptions> {
+        let mut strategy = StrategyConfig::default();
+        anyhow::ensure!(self.capital > Decimal::ZERO, "--capital must be positive");
+        strategy.risk.capital = self.capital;
+        Ok(ReplayOptions {
+            input,
+            instruments: None,
+            control: None,
+            out,
+            layout: Layout::new(
+                self.workers,
+                self.processes,
+                self.process,
+                self.hostfile.as_ref(),
+            )?,
+            epoch: parse_epoch(&self.epoch)?,
+            strategy,
+            progress: !self.quiet && std::io::stderr().is_terminal(),
+        })
+    }
+}
+
+fn main() {
+    tracing_subscriber::fmt()
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("BOT4_LOG")
+                .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn")),
+        )
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    if let Err(e) = run(cli) {
+        #[allow(clippy::print_stderr, reason = "the command's error message for its user")]
+        {
+            eprintln!("bot4: error: {e:#}");
+        }
+        std::process::exit(1);
+    }
+}
+
+fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Gen(args) => {
+            let config = synthetic_config(&args)?;
+            gen(config, &args.out, true)
+        }
+        Command::Replay(args) => {
+            let mut opts = args.run.options(args.input, args.out)?;
+            opts.instruments = args.instruments;
+            opts.control = args.control;
+            run_replay(&opts)
+        }
+        Command::Demo(args) => {
+            let input = args.out.join("input");
+            let config = SyntheticConfig {
+                symbols: 20,
+                duration: 86_400 * bot4_schemas::NANOS_PER_SECOND,
+                seed: args.seed,
+                ..SyntheticConfig::default()
+            };
+            gen(config, &input, !args.run.quiet)?;
+            let opts = args.run.options(input, args.out.clone())?;
+            run_replay(&opts)?;
+            say(&format!(
+                "outputs: {}/{{ticks,signals,orders,reports,fills,positions,equity}}/*.parquet",
+                args.out.display()
+            ));
+            Ok(())
+        }
+    }
+}
+
+fn synthetic_config(args: &GenArgs) -> anyhow::Result<SyntheticConfig> {
+    let duration = parse_duration(&args.duration)?;
+    let start = humantime::parse_rfc3339(&args.start)
+        .with_context(|| format!("--start `{}` is not an RFC 3339 time", args.start))?;
+    let start_ts = start
+        .duration_since(std::time::UNIX_EPOCH)
+        .context("--start is before 1970")?
+        .as_nanos();
+    Ok(SyntheticConfig {
+        symbols: args.symbols,
+        start_ts: i64::try_from(start_ts).context("--start is too far in the future")?,
+        duration: i64::try_from(duration.as_nanos()).context("--duration is too long")?,
+        seed: args.seed,
+        events_per_second: args.rate,
+    })
+}
+
+fn gen(config: SyntheticConfig, out: &std::path::Path, progress: bool) -> anyhow::Result<()> {
+    let started = std::time::Instant::now();
+    let bar = (progress && std::io::stderr().is_terminal()).then(|| {
+        let bar = ProgressBar::new_spinner();
+        bar.set_style(
+            ProgressStyle::with_template("{spinner} gen [{elapsed_precise}] {human_pos} ticks ({per_sec})")
+                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+        );
+        bar
+    });
+    let (symbols, seed) = (config.symbols, config.seed);
+    let generated = generate(config, out, bar.as_ref())
+        .with_context(|| format!("generating into {}", out.display()))?;
+    if let Some(bar) = bar {
+        bar.finish_and_clear();
+    }
+    say(&format!(
+        "generated {} ticks of {symbols} symbols (seed {seed}) in {} files under {} in {:.2} s",
+        generated.ticks,
+        generated.files,
+        out.display(),
+        started.elapsed().as_secs_f64()
+    ));
+    Ok(())
+}
+
+fn run_replay(opts: &ReplayOptions) -> anyhow::Result<()> {
+    let summary = replay(opts).with_context(|| format!("replaying {}", opts.input.display()))?;
+    if let Some(summary) = summary {
+        say(&summary.to_text());
+    }
+    Ok(())
+}
+
+#[allow(clippy::print_stdout, reason = "the command's output for its user")]
+fn say(text: &str) {
+    println!("{}", text.trim_end());
+}

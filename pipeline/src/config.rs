@@ -1,0 +1,146 @@
+//! The configuration of one run: the strategy's parameters, time and the worker layout.
+
+use std::path::PathBuf;
+
+use bot4_operators::features::FeatureConfig;
+use bot4_operators::model::ModelConfig;
+use bot4_operators::orders::OrderConfig;
+use bot4_operators::risk::RiskConfig;
+use bot4_operators::signal::SignalConfig;
+use bot4_operators::venue::VenueConfig;
+use bot4_schemas::EpochWidth;
+
+use crate::PipelineError;
+
+/// Every parameter of the strategy and the simulated venue; the defaults are Bot4's
+/// embedded configuration.
+#[derive(Debug, Clone, Default)]
+pub struct StrategyConfig {
+    /// Feature half-lives.
+    pub features: FeatureConfig,
+    /// Forecast model.
+    pub model: ModelConfig,
+    /// Signal thresholds.
+    pub signal: SignalConfig,
+    /// Sizing and limits (its `capital` is the equity curve's starting point).
+    pub risk: RiskConfig,
+    /// Order handling.
+    pub orders: OrderConfig,
+    /// Simulated venue: latency and fees.
+    pub venue: VenueConfig,
+}
+
+/// How the job is spread over threads and processes, in timely's own terms.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Layout {
+    /// Worker threads per process.
+    pub workers: usize,
+    /// Number of processes.
+    pub processes: usize,
+    /// This process's index.
+    pub process: usize,
+    /// `host:port` of every process, in process order (required when `processes > 1`).
+    pub addresses: Vec<String>,
+}
+
+impl Default for Layout {
+    fn default() -> Self {
+        Self {
+            workers: 1,
+            processes: 1,
+            process: 0,
+            addresses: Vec::new(),
+        }
+    }
+}
+
+impl Layout {
+    /// A layout of `workers` threads in `processes` processes, this being `process`; the
+    /// addresses come from `hostfile` (one `host:port` per line) or default to
+    /// `localhost:2101`, `localhost:2102`, …
+    pub fn new(
+        workers: usize,
+        processes: usize,
+        process: usize,
+        hostfile: Option<&PathBuf>,
+    ) -> Result<Self, PipelineError> {
+        if workers == 0 {
+            return Err(PipelineError::Config("--workers must be at least 1".into()));
+        }
+        if processes == 0 || process >= processes {
+            return Err(PipelineError::Config(format!(
+                "--process {process} is not below --processes {processes}"
+            )));
+        }
+        let addresses = match hostfile {
+            Some(path) => {
+                let text = std::fs::read_to_string(path).map_err(|e| PipelineError::io(path, e))?;
+                let hosts: Vec<String> = text
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(str::to_owned)
+                    .take(processes)
+                    .collect();
+                if hosts.len() < processes {
+                    return Err(PipelineError::Config(format!(
+                        "{}: {} addresses for {processes} processes",
+                        path.display(),
+                        hosts.len()
+                    )));
+                }
+                hosts
+            }
+            None if processes > 1 => (0..processes)
+                .map(|i| format!("localhost:{}", 2101 + i))
+                .collect(),
+            None => Vec::new(),
+        };
+        Ok(Self {
+            workers,
+            processes,
+            process,
+            addresses,
+        })
+    }
+
+    /// Workers in the whole job.
+    pub fn peers(&self) -> usize {
+        self.workers * self.processes
+    }
+
+    /// The timely configuration for this layout.
+    pub fn timely_config(&self) -> timely::Config {
+        let communication = if self.processes > 1 {
+            timely::CommunicationConfig::Cluster {
+                threads: self.workers,
+                process: self.process,
+                addresses: self.addresses.clone(),
+                report: false,
+                zerocopy: false,
+            }
+        } else if self.workers > 1 {
+            timely::CommunicationConfig::Process(self.workers)
+        } else {
+            timely::CommunicationConfig::Thread
+        };
+        timely::Config {
+            communication,
+            worker: timely::WorkerConfig::default(),
+        }
+    }
+}
+
+/// Parse a duration such as `500ms`, `1s`, `2h` or `1d`.
+pub fn parse_duration(text: &str) -> Result<std::time::Duration, PipelineError> {
+    humantime::parse_duration(text)
+        .map_err(|e| PipelineError::Config(format!("`{text}` is not a duration: {e}")))
+}
+
+/// Parse an epoch width such as `100ms` or `1s`.
+pub fn parse_epoch(text: &str) -> Result<EpochWidth, PipelineError> {
+    let d = parse_duration(text)?;
+    let nanos = i64::try_from(d.as_nanos())
+        .map_err(|_| PipelineError::Config(format!("epoch `{text}` is too long")))?;
+    EpochWidth::from_nanos(nanos).map_err(|e| PipelineError::Config(format!("epoch `{text}`: {e}")))
+}

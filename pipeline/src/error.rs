@@ -1,0 +1,77 @@
+//! Errors of the pipeline crate.
+
+use std::path::PathBuf;
+
+use thiserror::Error;
+
+/// What can stop a run. Every variant names the file, column or argument at fault.
+#[derive(Debug, Error)]
+pub enum PipelineError {
+    /// A file could not be read or written.
+    #[error("{path}: {source}")]
+    Io {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: std::io::Error,
+    },
+    /// A Parquet file is unreadable or could not be written.
+    #[error("{path}: {source}")]
+    Parquet {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: parquet::errors::ParquetError,
+    },
+    /// A file's content does not fit the documented schema.
+    #[error("{path}: {source}")]
+    Schema {
+        /// The file.
+        path: PathBuf,
+        /// The cause.
+        source: bot4_schemas::SchemaError,
+    },
+    /// A record could not be converted for writing.
+    #[error("writing {table}: {source}")]
+    Encode {
+        /// The output table.
+        table: &'static str,
+        /// The cause.
+        source: bot4_schemas::SchemaError,
+    },
+    /// Input that is readable but wrong: unsorted ticks, an unknown column value.
+    #[error("{path}: {reason}")]
+    Input {
+        /// The file.
+        path: PathBuf,
+        /// What is wrong.
+        reason: String,
+    },
+    /// A command-line value or configuration is invalid.
+    #[error("{0}")]
+    Config(String),
+    /// The synthetic market refused its configuration.
+    #[error(transparent)]
+    Synthetic(#[from] crate::sources::synthetic::SyntheticError),
+    /// Timely could not start or a worker failed.
+    #[error("dataflow: {0}")]
+    Dataflow(String),
+}
+
+impl PipelineError {
+    /// An I/O error on `path`.
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.into(),
+            source,
+        }
+    }
+
+    /// A Parquet error on `path`.
+    pub fn parquet(path: impl Into<PathBuf>, source: parquet::errors::ParquetError) -> Self {
+        Self::Parquet {
+            path: path.into(),
+            source,
+        }
+    }
+}

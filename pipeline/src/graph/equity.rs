@@ -1,0 +1,70 @@
+//! The portfolio view: every symbol's epoch snapshot gathered on worker 0 into the
+//! equity curve and the run's totals.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bot4_operators::equity::EquityCurve;
+use bot4_schemas::{Decimal, EpochWidth, EquityPoint};
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::StreamVec;
+
+use super::keyed::{stash_message, Stash, Vecs};
+use super::positions::SymbolEpoch;
+
+/// The run's totals, as known to worker 0.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Totals {
+    /// Ticks processed.
+    pub ticks: u64,
+    /// Orders submitted.
+    pub orders: u64,
+    /// Fills.
+    pub fills: u64,
+    /// The last equity point.
+    pub last: Option<EquityPoint>,
+    /// The largest drawdown.
+    pub max_drawdown: f64,
+}
+
+/// Gather snapshots on worker 0 and emit one [`EquityPoint`] per epoch with activity,
+/// keeping `totals` up to date. The sum is exact, so the curve does not depend on the
+/// order snapshots arrive in.
+pub fn equity<'s>(
+    snapshots: StreamVec<'s, u64, SymbolEpoch>,
+    capital: Decimal,
+    epoch: EpochWidth,
+    totals: Rc<RefCell<Totals>>,
+) -> StreamVec<'s, u64, EquityPoint> {
+    snapshots.unary_frontier::<Vecs<EquityPoint>, _, _, _>(
+        Exchange::new(|_: &SymbolEpoch| 0),
+        "Equity",
+        move |_cap, _info| {
+            let mut curve = EquityCurve::new(capital);
+            let mut stash: Stash<SymbolEpoch> = Stash::new();
+            move |(input, frontier), output| {
+                let port = output.output_index();
+                input.for_each(|cap, data| stash_message(&mut stash, cap, data, port));
+                while let Some(entry) = stash.first_entry() {
+                    let t = *entry.key();
+                    if frontier.less_equal(&t) {
+                        break;
+                    }
+                    let (cap, data) = entry.remove();
+                    let mut totals = totals.borrow_mut();
+                    for s in data {
+                        totals.ticks += s.ticks;
+                        totals.orders += s.orders;
+                        totals.fills += s.fills;
+                        curve.update(s.position);
+                    }
+                    let point = curve.point(epoch.epoch_end(t));
+                    totals.last = Some(point);
+                    totals.max_drawdown = curve.max_drawdown();
+                    output.session(&cap).give(point);
+                }
+            }
+        },
+    )
+}

@@ -1,0 +1,183 @@
+//! The Bot4 dataflow graph.
+//!
+//! ```text
+//! ticks ─► exchange by symbol, sort by (ts, seq) ─┬─► features ─► model ─► signal ─► risk ─┐
+//!                                                  │                                         ▼
+//!                                                  │        feedback (+1 epoch) ──────► orders
+//!                                                  │              ▲                        │
+//! control ─► broadcast ────────────────────────────┼──────────────┼───────────────► safety gate
+//!                                                  │              │                        │ pass
+//!                                                  ├─────────────►│◄── venue ◄─────────────┘
+//!                                                  │              │   (blocked: rejections ─┘)
+//!                                                  └─► positions ◄┘
+//!                                                          │ per symbol and epoch
+//!                                                          ▼
+//!                                                  equity (worker 0) ─► sinks
+//! ```
+//! Timestamps are event-time epochs. Everything after the first exchange is keyed by
+//! symbol and runs on the worker that owns it, except the control stream (broadcast to
+//! every worker) and the equity curve (gathered on worker 0).
+
+mod equity;
+mod gate;
+pub mod keyed;
+mod orders;
+mod positions;
+mod venue;
+
+use std::cell::RefCell;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+
+use bot4_operators::features::Features;
+use bot4_operators::model::OneFactorModel;
+use bot4_operators::risk::RiskSizer;
+use bot4_operators::signal::EmaCrossover;
+use bot4_schemas::{
+    ControlEvent, Decimal, EpochWidth, EquityPoint, ExecutionReport, Fill, Order, OrderAction,
+    Position, ReportStatus, Signal, SymbolRegistry, Tick,
+};
+use timely::dataflow::operators::vec::{Broadcast, Map};
+use timely::dataflow::operators::{Concat, ConnectLoop, Feedback, Probe};
+use timely::dataflow::{ProbeHandle, StreamVec};
+
+pub use equity::Totals;
+pub use gate::Gated;
+pub use positions::SymbolEpoch;
+
+use crate::config::StrategyConfig;
+use crate::sinks::{sink_parquet, PartWriter, SinkErrors};
+use crate::PipelineError;
+
+/// What a worker needs to build its copy of the graph.
+#[derive(Debug, Clone)]
+pub struct GraphContext {
+    /// The instruments.
+    pub registry: Arc<SymbolRegistry>,
+    /// Strategy and venue parameters.
+    pub strategy: StrategyConfig,
+    /// Epoch width.
+    pub epoch: EpochWidth,
+    /// Folder the part files go to.
+    pub staging: PathBuf,
+    /// This worker's index in the whole job.
+    pub worker: usize,
+}
+
+/// What a worker keeps of its graph to drive and finish it.
+#[derive(Debug)]
+pub struct GraphHandles {
+    /// Frontier of the graph's outputs.
+    pub probe: ProbeHandle<u64>,
+    /// Run totals (filled on worker 0).
+    pub totals: Rc<RefCell<Totals>>,
+    /// The first error of any sink.
+    pub errors: SinkErrors,
+}
+
+/// Build the graph over a tick stream and a control stream.
+pub fn build<'s>(
+    ticks: StreamVec<'s, u64, Tick>,
+    control: StreamVec<'s, u64, ControlEvent>,
+    ctx: &GraphContext,
+) -> Result<GraphHandles, PipelineError> {
+    let scope = ticks.scope();
+    let s = &ctx.strategy;
+    let registry = Arc::clone(&ctx.registry);
+
+    let ticks = keyed::exchange_sorted(ticks, "ExchangeTicks");
+    let fc = s.features;
+    let features = keyed::per_symbol(
+        ticks.clone(),
+        "Features",
+        move |symbol| Features::new(symbol, fc),
+        |f, tick, out| out.push(f.update(tick)),
+    );
+    let mc = s.model;
+    let forecasts = keyed::per_symbol(
+        features,
+        "Model",
+        move |_| OneFactorModel::new(mc),
+        |m, f, out| out.push(m.update(f)),
+    );
+    let sc = s.signal;
+    let signals: StreamVec<'s, u64, Signal> = keyed::per_symbol(
+        forecasts,
+        "Signal",
+        move |_| EmaCrossover::new(sc),
+        |x, f, out| out.extend(x.update(f)),
+    );
+    let (rc, reg) = (s.risk, Arc::clone(&registry));
+    let intents = keyed::per_symbol(
+        signals.clone(),
+        "Risk",
+        move |symbol| RiskSizer::new(reg.get(symbol).clone(), rc),
+        |r, signal, out| out.extend(r.update(signal)),
+    );
+
+    let (loop_handle, feedback) = scope.feedback::<Vec<ExecutionReport>>(1);
+    let orders = orders::order_stage(intents, feedback, Arc::clone(&registry), s.orders, ctx.epoch);
+    let gated = gate::safety_gate(orders.clone(), control.broadcast(), ctx.epoch);
+    let passed = gated.clone().flat_map(|g| match g {
+        Gated::Pass(order) => Some(order),
+        Gated::Blocked(_) => None,
+    });
+    let blocked = gated.flat_map(|g| match g {
+        Gated::Blocked(report) => Some(report),
+        Gated::Pass(_) => None,
+    });
+    let reports = venue::venue(ticks.clone(), passed, Arc::clone(&registry), s.venue.clone())
+        .concat(blocked);
+    reports.clone().connect_loop(loop_handle);
+
+    let submitted = orders
+        .clone()
+        .flat_map(|o| (o.action == OrderAction::New).then(|| submitted(&o)));
+    let snapshots = positions::positions(ticks.clone(), reports.clone().concat(submitted));
+    let position_changes: StreamVec<'s, u64, Position> = snapshots
+        .clone()
+        .flat_map(|s| (s.fills > 0).then_some(s.position));
+    let totals = Rc::new(RefCell::new(Totals::default()));
+    let equity: StreamVec<'s, u64, EquityPoint> =
+        equity::equity(snapshots, s.risk.capital, ctx.epoch, Rc::clone(&totals));
+    let fills: StreamVec<'s, u64, Fill> = reports.clone().flat_map(|r| r.fill());
+
+    let probe = ProbeHandle::new();
+    let errors: SinkErrors = Rc::new(RefCell::new(None));
+    macro_rules! sink {
+        ($stream:expr, $t:ty) => {{
+            let writer = PartWriter::<$t>::create(&ctx.staging, ctx.worker, Arc::clone(&registry))?;
+            sink_parquet($stream.probe_with(&probe), writer, Rc::clone(&errors));
+        }};
+    }
+    sink!(ticks, Tick);
+    sink!(signals, Signal);
+    sink!(orders, Order);
+    sink!(reports, ExecutionReport);
+    sink!(fills, Fill);
+    sink!(position_changes, Position);
+    sink!(equity, EquityPoint);
+    Ok(GraphHandles {
+        probe,
+        totals,
+        errors,
+    })
+}
+
+/// The accounting record of an order leaving the strategy.
+fn submitted(order: &Order) -> ExecutionReport {
+    ExecutionReport {
+        ts: order.ts,
+        client_id: order.client_id,
+        symbol: order.symbol,
+        side: order.side,
+        status: ReportStatus::Submitted,
+        fill_qty: Decimal::ZERO,
+        fill_price: Decimal::ZERO,
+        fee: Decimal::ZERO,
+        liquidity: None,
+        leaves_qty: order.qty,
+        event: 0,
+    }
+}

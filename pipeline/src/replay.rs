@@ -1,0 +1,256 @@
+//! Running the graph over recorded ticks: one timely job, any layout of workers and
+//! processes, the same orders and fills for every layout.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bot4_schemas::{
+    ArrowRecord, ControlEvent, EpochWidth, EquityPoint, Fill, Order, SymbolRegistry, Tick,
+};
+use indicatif::{ProgressBar, ProgressStyle};
+use timely::dataflow::InputHandleVec;
+
+use crate::config::{Layout, StrategyConfig};
+use crate::graph::{self, GraphContext, Totals};
+use crate::sinks::{table_digest, OutputDir};
+use crate::sources::{load_registry, plan_inputs, read_control_file, InputPlan, TickSource};
+use crate::summary::Summary;
+use crate::PipelineError;
+
+/// Ticks a worker reads before it lets the graph catch up.
+const READ_BATCH: usize = 4096;
+
+/// Epochs the input may run ahead of the graph's outputs; bounds memory.
+const MAX_LAG_EPOCHS: u64 = 16;
+
+/// Everything a replay needs.
+#[derive(Debug, Clone)]
+pub struct ReplayOptions {
+    /// A tick file or a folder of them.
+    pub input: PathBuf,
+    /// The instrument registry, if not `instruments.csv` beside the input.
+    pub instruments: Option<PathBuf>,
+    /// Timed control events to inject.
+    pub control: Option<PathBuf>,
+    /// Output folder.
+    pub out: PathBuf,
+    /// Workers and processes.
+    pub layout: Layout,
+    /// Epoch width.
+    pub epoch: EpochWidth,
+    /// Strategy parameters.
+    pub strategy: StrategyConfig,
+    /// Show a progress bar (on a terminal).
+    pub progress: bool,
+}
+
+/// What one worker hands back.
+#[derive(Debug)]
+struct WorkerResult {
+    totals: Totals,
+}
+
+/// Everything prepared before the dataflow starts, so bad input fails before any output.
+struct Prepared {
+    registry: Arc<SymbolRegistry>,
+    plan: InputPlan,
+    control: Vec<ControlEvent>,
+}
+
+fn prepare(opts: &ReplayOptions) -> Result<Prepared, PipelineError> {
+    let registry = Arc::new(load_registry(&opts.input, opts.instruments.as_deref())?);
+    let plan = plan_inputs(&opts.input)?;
+    let control = match &opts.control {
+        Some(path) => read_control_file(path)?,
+        None => Vec::new(),
+    };
+    Ok(Prepared {
+        registry,
+        plan,
+        control,
+    })
+}
+
+/// Replay `opts.input` through the graph. Process 0 returns the run's summary; other
+/// processes return `None`. On any error nothing of the run's output is kept.
+pub fn replay(opts: &ReplayOptions) -> Result<Option<Summary>, PipelineError> {
+    let started = Instant::now();
+    let prepared = prepare(opts)?;
+    let out = OutputDir::new(&opts.out, opts.layout.process);
+    out.prepare()?;
+    match run(opts, &prepared, &out) {
+        Ok(totals) => {
+            out.commit()?;
+            if opts.layout.process != 0 {
+                return Ok(None);
+            }
+            let totals = totals.ok_or_else(|| {
+                PipelineError::Dataflow("worker 0 returned no totals".into())
+            })?;
+            let summary = summarize(opts, &prepared.registry, totals, started.elapsed())?;
+            out.write_file("summary.json", summary.to_json().as_bytes())?;
+            Ok(Some(summary))
+        }
+        Err(e) => {
+            out.abandon();
+            Err(e)
+        }
+    }
+}
+
+fn run(
+    opts: &ReplayOptions,
+    prepared: &Prepared,
+    out: &OutputDir,
+) -> Result<Option<Totals>, PipelineError> {
+    let progress = progress_bar(opts.progress, &prepared.plan, &opts.layout);
+    let shared = Arc::new((
+        Arc::clone(&prepared.registry),
+        prepared.plan.clone(),
+        prepared.control.clone(),
+        opts.strategy.clone(),
+        opts.epoch,
+        out.staging(),
+        progress.clone(),
+    ));
+    let guards = timely::execute(opts.layout.timely_config(), move |worker| {
+        let (registry, plan, control, strategy, epoch, staging, progress) = &*shared;
+        let index = worker.index();
+        let peers = worker.peers();
+        let ctx = GraphContext {
+            registry: Arc::clone(registry),
+            strategy: strategy.clone(),
+            epoch: *epoch,
+            staging: staging.clone(),
+            worker: index,
+        };
+        let mut ticks_in = InputHandleVec::<u64, Tick>::new();
+        let mut control_in = InputHandleVec::<u64, ControlEvent>::new();
+        let handles = worker.dataflow::<u64, _, _>(|scope| {
+            graph::build(ticks_in.to_stream(scope), control_in.to_stream(scope), &ctx)
+        })?;
+
+        // Control events enter once, on worker 0, and the graph broadcasts them.
+        if index == 0 {
+            for event in control {
+                let e = epoch.epoch_of(event.ts);
+                if e > *control_in.time() {
+                    control_in.advance_to(e);
+                }
+                control_in.send(event.clone());
+            }
+        }
+        drop(control_in);
+
+        let mut source = TickSource::new(plan.for_worker(index, peers), Arc::clone(registry));
+        let mut batch = Vec::with_capacity(READ_BATCH);
+        let read = loop {
+            batch.clear();
+            let n = match source.fill(&mut batch, READ_BATCH) {
+                Ok(0) => break Ok(()),
+                Ok(n) => n,
+                Err(e) => break Err(e),
+            };
+            for tick in batch.drain(..) {
+                let e = epoch.epoch_of(tick.ts);
+                if e > *ticks_in.time() {
+                    ticks_in.advance_to(e);
+                }
+                ticks_in.send(tick);
+            }
+            if let Some(bar) = progress {
+                bar.inc(n as u64);
+            }
+            let horizon = ticks_in.time().saturating_sub(MAX_LAG_EPOCHS);
+            worker.step();
+            while handles.probe.less_than(&horizon) {
+                worker.step();
+            }
+            if handles.errors.borrow().is_some() {
+                break Ok(());
+            }
+        };
+        drop(ticks_in);
+        while worker.has_dataflows() {
+            worker.step();
+        }
+        read?;
+        if let Some(e) = handles.errors.borrow_mut().take() {
+            return Err(e);
+        }
+        let totals = handles.totals.borrow().clone();
+        Ok(WorkerResult { totals })
+    })
+    .map_err(PipelineError::Dataflow)?;
+    let mut totals = None;
+    let mut first_error = None;
+    for (i, result) in guards.join().into_iter().enumerate() {
+        match result {
+            Ok(Ok(r)) => {
+                if i == 0 {
+                    totals = Some(r.totals);
+                }
+            }
+            Ok(Err(e)) => {
+                first_error.get_or_insert(e);
+            }
+            Err(panic) => {
+                first_error.get_or_insert(PipelineError::Dataflow(format!(
+                    "worker {i} failed: {panic}"
+                )));
+            }
+        }
+    }
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
+    match first_error {
+        Some(e) => Err(e),
+        None => Ok(if opts.layout.process == 0 { totals } else { None }),
+    }
+}
+
+fn progress_bar(enabled: bool, plan: &InputPlan, layout: &Layout) -> Option<ProgressBar> {
+    if !enabled {
+        return None;
+    }
+    let total = plan.total_rows() / layout.processes as u64;
+    let bar = ProgressBar::new(total);
+    bar.set_style(
+        ProgressStyle::with_template(
+            "{spinner} replay [{elapsed_precise}] {bar:40} {human_pos}/{human_len} ticks ({per_sec}, eta {eta})",
+        )
+        .unwrap_or_else(|_| ProgressStyle::default_bar()),
+    );
+    Some(bar)
+}
+
+fn summarize(
+    opts: &ReplayOptions,
+    registry: &SymbolRegistry,
+    totals: Totals,
+    wall: Duration,
+) -> Result<Summary, PipelineError> {
+    let root = &opts.out;
+    let digests = vec![
+        digest::<Order>(root, registry)?,
+        digest::<Fill>(root, registry)?,
+        digest::<EquityPoint>(root, registry)?,
+    ];
+    Ok(Summary::new(
+        totals,
+        opts.strategy.risk.capital,
+        wall,
+        opts.layout.peers(),
+        digests,
+    ))
+}
+
+fn digest<T: ArrowRecord + std::fmt::Debug>(
+    root: &std::path::Path,
+    registry: &SymbolRegistry,
+) -> Result<(String, usize, String), PipelineError> {
+    let (rows, hex) = table_digest::<T>(root, registry)?;
+    Ok((T::NAME.to_owned(), rows, hex))
+}

@@ -1,0 +1,192 @@
+//! The output folder of a run: staging, atomic commit, and reading tables back.
+//!
+//! Each process writes its workers' part files under `<out>/.staging-p<process>/`.
+//! Only when the whole run succeeded are they moved into `<out>/<table>/`; a failed run
+//! leaves no part of its output behind.
+
+use std::fs::File;
+use std::path::{Path, PathBuf};
+
+use bot4_schemas::{ArrowRecord, SymbolRegistry};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use sha2::{Digest, Sha256};
+
+use crate::PipelineError;
+
+/// Every table a replay writes.
+pub const TABLES: [&str; 7] = [
+    "ticks",
+    "signals",
+    "orders",
+    "reports",
+    "fills",
+    "positions",
+    "equity",
+];
+
+/// Entries an output folder may hold besides the tables.
+const OTHER_ENTRIES: [&str; 3] = ["input", "summary.json", "instruments.csv"];
+
+/// The output folder of one run, as seen by one process.
+#[derive(Debug, Clone)]
+pub struct OutputDir {
+    root: PathBuf,
+    process: usize,
+}
+
+impl OutputDir {
+    /// The folder `root`, written by process `process`.
+    pub fn new(root: impl Into<PathBuf>, process: usize) -> Self {
+        Self {
+            root: root.into(),
+            process,
+        }
+    }
+
+    /// The folder.
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// This process's staging folder.
+    pub fn staging(&self) -> PathBuf {
+        self.root.join(format!(".staging-p{}", self.process))
+    }
+
+    /// Make sure the folder holds nothing but Bot4 outputs, remove the tables of an
+    /// earlier run (process 0 only) and create a fresh staging folder.
+    pub fn prepare(&self) -> Result<(), PipelineError> {
+        let root = &self.root;
+        std::fs::create_dir_all(root).map_err(|e| PipelineError::io(root, e))?;
+        let entries = std::fs::read_dir(root).map_err(|e| PipelineError::io(root, e))?;
+        for entry in entries {
+            let entry = entry.map_err(|e| PipelineError::io(root, e))?;
+            let name = entry.file_name().to_string_lossy().into_owned();
+            let ours = TABLES.contains(&name.as_str())
+                || OTHER_ENTRIES.contains(&name.as_str())
+                || name.starts_with(".staging-p");
+            if !ours {
+                return Err(PipelineError::Config(format!(
+                    "{} holds `{name}`, which is not a Bot4 output; choose an empty or new --out folder",
+                    root.display()
+                )));
+            }
+        }
+        if self.process == 0 {
+            for table in TABLES {
+                remove_dir_if_present(&root.join(table))?;
+            }
+            let summary = root.join("summary.json");
+            if summary.exists() {
+                std::fs::remove_file(&summary).map_err(|e| PipelineError::io(&summary, e))?;
+            }
+        }
+        let staging = self.staging();
+        remove_dir_if_present(&staging)?;
+        std::fs::create_dir_all(&staging).map_err(|e| PipelineError::io(&staging, e))
+    }
+
+    /// Move this process's part files into their tables.
+    pub fn commit(&self) -> Result<(), PipelineError> {
+        let staging = self.staging();
+        for table in TABLES {
+            let from = staging.join(table);
+            if !from.exists() {
+                continue;
+            }
+            let to = self.root.join(table);
+            std::fs::create_dir_all(&to).map_err(|e| PipelineError::io(&to, e))?;
+            for entry in std::fs::read_dir(&from).map_err(|e| PipelineError::io(&from, e))? {
+                let entry = entry.map_err(|e| PipelineError::io(&from, e))?;
+                let target = to.join(entry.file_name());
+                std::fs::rename(entry.path(), &target).map_err(|e| PipelineError::io(&target, e))?;
+            }
+        }
+        remove_dir_if_present(&staging)
+    }
+
+    /// Throw this process's staged output away.
+    pub fn abandon(&self) {
+        if let Err(e) = remove_dir_if_present(&self.staging()) {
+            tracing::warn!(error = %e, "could not remove the staging folder");
+        }
+    }
+
+    /// Write `name` in the folder atomically (a temporary file renamed into place).
+    pub fn write_file(&self, name: &str, contents: &[u8]) -> Result<(), PipelineError> {
+        write_atomic(&self.root.join(name), contents)
+    }
+}
+
+/// Write `path` atomically: a sibling temporary file, synced, then renamed.
+pub fn write_atomic(path: &Path, contents: &[u8]) -> Result<(), PipelineError> {
+    use std::io::Write;
+    let tmp = path.with_extension("partial");
+    let mut file = File::create(&tmp).map_err(|e| PipelineError::io(&tmp, e))?;
+    file.write_all(contents)
+        .and_then(|()| file.sync_all())
+        .map_err(|e| PipelineError::io(&tmp, e))?;
+    std::fs::rename(&tmp, path).map_err(|e| PipelineError::io(path, e))
+}
+
+fn remove_dir_if_present(path: &Path) -> Result<(), PipelineError> {
+    match std::fs::remove_dir_all(path) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(PipelineError::io(path, e)),
+    }
+}
+
+/// Every row of table `T::NAME` under `root`, over all part files, in file order.
+pub fn read_table<T: ArrowRecord>(
+    root: &Path,
+    registry: &SymbolRegistry,
+) -> Result<Vec<T>, PipelineError> {
+    let dir = root.join(T::NAME);
+    let mut parts: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map_err(|e| PipelineError::io(&dir, e))?
+        .filter_map(Result::ok)
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
+        .collect();
+    parts.sort();
+    let mut rows = Vec::new();
+    for path in parts {
+        let file = File::open(&path).map_err(|e| PipelineError::io(&path, e))?;
+        let reader = ParquetRecordBatchReaderBuilder::try_new(file)
+            .and_then(|b| b.build())
+            .map_err(|e| PipelineError::parquet(&path, e))?;
+        for batch in reader {
+            let batch = batch.map_err(|e| PipelineError::Input {
+                path: path.clone(),
+                reason: e.to_string(),
+            })?;
+            rows.extend(T::from_batch(&batch, registry).map_err(|source| {
+                PipelineError::Schema {
+                    path: path.clone(),
+                    source,
+                }
+            })?);
+        }
+    }
+    Ok(rows)
+}
+
+/// A SHA-256 of a table's rows that does not depend on how they were split into part
+/// files: the hex digest of the sorted rows' canonical text, with the row count.
+pub fn table_digest<T: ArrowRecord + std::fmt::Debug>(
+    root: &Path,
+    registry: &SymbolRegistry,
+) -> Result<(usize, String), PipelineError> {
+    let mut lines: Vec<String> = read_table::<T>(root, registry)?
+        .iter()
+        .map(|r| format!("{r:?}"))
+        .collect();
+    lines.sort_unstable();
+    let mut hasher = Sha256::new();
+    for line in &lines {
+        hasher.update(line.as_bytes());
+        hasher.update(b"\n");
+    }
+    Ok((lines.len(), hex::encode(hasher.finalize())))
+}

@@ -1,0 +1,153 @@
+//! A Parquet part file per worker and record type, and the sink operator that fills it.
+
+use std::cell::RefCell;
+use std::fs::File;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
+use std::sync::Arc;
+
+use bot4_schemas::{ArrowRecord, SymbolRegistry};
+use parquet::arrow::ArrowWriter;
+use parquet::basic::{Compression, ZstdLevel};
+use parquet::file::properties::WriterProperties;
+use timely::dataflow::channels::pact::Pipeline;
+use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::StreamVec;
+
+use crate::PipelineError;
+
+/// Rows buffered before they are encoded as one Arrow batch.
+const BATCH_ROWS: usize = 64 * 1024;
+
+/// Writes one worker's records of one type to `<dir>/<table>/part-<worker>.parquet`.
+/// The file appears under its final name only when [`PartWriter::finish`] succeeds.
+#[derive(Debug)]
+pub struct PartWriter<T> {
+    path: PathBuf,
+    partial: PathBuf,
+    writer: Option<ArrowWriter<File>>,
+    rows: Vec<T>,
+    written: u64,
+    registry: Arc<SymbolRegistry>,
+}
+
+impl<T: ArrowRecord> PartWriter<T> {
+    /// A writer for worker `worker`'s part of table `T::NAME` under `dir`.
+    pub fn create(
+        dir: &Path,
+        worker: usize,
+        registry: Arc<SymbolRegistry>,
+    ) -> Result<Self, PipelineError> {
+        Self::create_at(
+            &dir.join(T::NAME).join(format!("part-{worker:05}.parquet")),
+            registry,
+        )
+    }
+
+    /// A writer for the file `path`, written as a hidden `.partial` sibling until
+    /// [`PartWriter::finish`].
+    pub fn create_at(path: &Path, registry: Arc<SymbolRegistry>) -> Result<Self, PipelineError> {
+        let folder = path.parent().unwrap_or(Path::new("."));
+        std::fs::create_dir_all(folder).map_err(|e| PipelineError::io(folder, e))?;
+        let path = path.to_owned();
+        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let partial = folder.join(format!(".{name}.partial"));
+        let file = File::create(&partial).map_err(|e| PipelineError::io(&partial, e))?;
+        let props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).map_err(|e| {
+                PipelineError::parquet(&partial, e)
+            })?))
+            .set_max_row_group_row_count(Some(1 << 20))
+            .build();
+        let writer = ArrowWriter::try_new(file, T::schema(), Some(props))
+            .map_err(|e| PipelineError::parquet(&partial, e))?;
+        Ok(Self {
+            path,
+            partial,
+            writer: Some(writer),
+            rows: Vec::with_capacity(BATCH_ROWS),
+            written: 0,
+            registry,
+        })
+    }
+
+    /// Add rows, encoding a batch whenever enough are buffered.
+    pub fn push(&mut self, rows: &[T]) -> Result<(), PipelineError>
+    where
+        T: Clone,
+    {
+        self.rows.extend_from_slice(rows);
+        if self.rows.len() >= BATCH_ROWS {
+            self.flush()?;
+        }
+        Ok(())
+    }
+
+    fn flush(&mut self) -> Result<(), PipelineError> {
+        if self.rows.is_empty() {
+            return Ok(());
+        }
+        let batch = T::to_batch(&self.rows, &self.registry).map_err(|source| {
+            PipelineError::Encode {
+                table: T::NAME,
+                source,
+            }
+        })?;
+        let writer = self.writer.as_mut().ok_or_else(|| {
+            PipelineError::Dataflow(format!("{}: write after finish", self.path.display()))
+        })?;
+        writer
+            .write(&batch)
+            .map_err(|e| PipelineError::parquet(&self.partial, e))?;
+        self.written += self.rows.len() as u64;
+        self.rows.clear();
+        Ok(())
+    }
+
+    /// Write what is buffered, close the file and give it its final name. Returns the
+    /// number of rows written.
+    pub fn finish(&mut self) -> Result<u64, PipelineError> {
+        self.flush()?;
+        if let Some(writer) = self.writer.take() {
+            let file = writer
+                .into_inner()
+                .map_err(|e| PipelineError::parquet(&self.partial, e))?;
+            file.sync_all()
+                .map_err(|e| PipelineError::io(&self.partial, e))?;
+            std::fs::rename(&self.partial, &self.path)
+                .map_err(|e| PipelineError::io(&self.path, e))?;
+        }
+        Ok(self.written)
+    }
+}
+
+/// The first error any sink of this worker met; the run fails with it.
+pub type SinkErrors = Rc<RefCell<Option<PipelineError>>>;
+
+/// Write a stream to its Parquet part file, finishing the file when the stream ends.
+/// A failure is recorded in `errors` and later rows are dropped; the run then fails and
+/// nothing of it is committed.
+pub fn sink_parquet<T>(stream: StreamVec<'_, u64, T>, mut writer: PartWriter<T>, errors: SinkErrors)
+where
+    T: ArrowRecord + Clone + 'static,
+{
+    let name = format!("Sink({})", T::NAME);
+    let mut failed = false;
+    stream.sink(Pipeline, &name, move |(input, frontier)| {
+        input.for_each(|_cap, data| {
+            if failed {
+                return;
+            }
+            if let Err(e) = writer.push(data) {
+                failed = true;
+                errors.borrow_mut().get_or_insert(e);
+            }
+        });
+        if frontier.is_empty() && !failed {
+            failed = true; // finished: nothing more will arrive
+            if let Err(e) = writer.finish() {
+                errors.borrow_mut().get_or_insert(e);
+            }
+        }
+    });
+}

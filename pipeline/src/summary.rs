@@ -1,0 +1,99 @@
+//! The summary a replay prints and saves as `summary.json`.
+
+use std::time::Duration;
+
+use bot4_schemas::Decimal;
+use serde::Serialize;
+
+use crate::graph::Totals;
+
+/// The figures of one run.
+#[derive(Debug, Clone, Serialize)]
+pub struct Summary {
+    /// Ticks processed.
+    pub ticks: u64,
+    /// Orders submitted.
+    pub orders: u64,
+    /// Fills.
+    pub fills: u64,
+    /// Fees paid.
+    pub fees: Decimal,
+    /// PnL after fees: final equity minus starting capital.
+    pub pnl_after_fees: Decimal,
+    /// Starting capital.
+    pub capital: Decimal,
+    /// Final equity.
+    pub final_equity: Decimal,
+    /// Largest drawdown from a peak, as a fraction.
+    pub max_drawdown: f64,
+    /// Wall time of the whole run, in seconds.
+    pub wall_seconds: f64,
+    /// Ticks per second of wall time.
+    pub ticks_per_second: f64,
+    /// Workers in the job.
+    pub workers: usize,
+    /// `(table, rows, sha256)` of the decision tables, independent of the layout.
+    pub digests: Vec<(String, usize, String)>,
+}
+
+impl Summary {
+    /// The summary of a run with these totals.
+    pub fn new(
+        totals: Totals,
+        capital: Decimal,
+        wall: Duration,
+        workers: usize,
+        digests: Vec<(String, usize, String)>,
+    ) -> Self {
+        let (final_equity, fees) = totals
+            .last
+            .map(|p| (p.equity, p.fees))
+            .unwrap_or((capital, Decimal::ZERO));
+        let wall_seconds = wall.as_secs_f64();
+        Self {
+            ticks: totals.ticks,
+            orders: totals.orders,
+            fills: totals.fills,
+            fees,
+            pnl_after_fees: final_equity - capital,
+            capital,
+            final_equity,
+            max_drawdown: totals.max_drawdown,
+            wall_seconds,
+            ticks_per_second: if wall_seconds > 0.0 {
+                totals.ticks as f64 / wall_seconds
+            } else {
+                0.0
+            },
+            workers,
+            digests,
+        }
+    }
+
+    /// The summary as pretty JSON.
+    pub fn to_json(&self) -> String {
+        serde_json::to_string_pretty(self).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+    }
+
+    /// The summary as the lines `bot4` prints.
+    pub fn to_text(&self) -> String {
+        let mut s = format!(
+            "ticks processed   {}\norders            {}\nfills             {}\nfees              {}\nPnL after fees    {}\nfinal equity      {} (from {})\nmax drawdown      {:.4}%\nwall time         {:.2} s\nthroughput        {:.0} ticks/s on {} worker(s)\n",
+            self.ticks,
+            self.orders,
+            self.fills,
+            self.fees.round_dp(2),
+            self.pnl_after_fees.round_dp(2),
+            self.final_equity.round_dp(2),
+            self.capital,
+            self.max_drawdown * 100.0,
+            self.wall_seconds,
+            self.ticks_per_second,
+            self.workers,
+        );
+        for (table, rows, hex) in &self.digests {
+            s.push_str(&format!("{table:<17} {rows} rows, sha256 {}\n", &hex[..16.min(hex.len())]));
+        }
+        s
+    }
+}
