@@ -68,7 +68,9 @@ impl EquityCurve {
         self.peak = self.peak.max(point.equity);
         point.peak = self.peak;
         point.drawdown = if self.peak > Decimal::ZERO {
-            ((self.peak - point.equity) / self.peak).to_f64().unwrap_or(0.0)
+            ((self.peak - point.equity) / self.peak)
+                .to_f64()
+                .unwrap_or(0.0)
         } else {
             0.0
         };

@@ -96,7 +96,11 @@ impl OneFactorModel {
             self.history[slot] = (factor, log_mid);
             self.quotes += 1;
         }
-        let variance = if self.sw > 0.0 { self.see / self.sw } else { 0.0 };
+        let variance = if self.sw > 0.0 {
+            self.see / self.sw
+        } else {
+            0.0
+        };
         Forecast {
             ts: features.ts,
             seq: features.seq,

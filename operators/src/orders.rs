@@ -192,7 +192,8 @@ impl OrderManager {
                 OrderKind::Market => Nanos::MAX,
             },
             reduces_exposure: after.abs() < self.position.abs()
-                && (after.is_zero() || after.is_sign_negative() == self.position.is_sign_negative()),
+                && (after.is_zero()
+                    || after.is_sign_negative() == self.position.is_sign_negative()),
         });
     }
 }
@@ -252,17 +253,32 @@ mod tests {
         m.on_intent(&intent(10, Decimal::ONE, Urgency::Passive), &mut out);
         assert_eq!(out.len(), 1);
         let limit = out[0];
-        assert_eq!((limit.kind, limit.side, limit.price, limit.qty), (OrderKind::Limit, Side::Buy, Decimal::from(50_000), Decimal::ONE));
+        assert_eq!(
+            (limit.kind, limit.side, limit.price, limit.qty),
+            (
+                OrderKind::Limit,
+                Side::Buy,
+                Decimal::from(50_000),
+                Decimal::ONE
+            )
+        );
         assert_eq!(limit.expire_ts, 10 + OrderConfig::default().limit_ttl_ns);
         out.clear();
         // Half fills, then the rest expires: a market order for the missing half.
-        m.on_report(&fill(&limit, Decimal::new(5, 1), Decimal::new(5, 1)), 20, &mut out);
+        m.on_report(
+            &fill(&limit, Decimal::new(5, 1), Decimal::new(5, 1)),
+            20,
+            &mut out,
+        );
         assert!(out.is_empty());
         let mut expired = fill(&limit, Decimal::ZERO, Decimal::ZERO);
         expired.status = ReportStatus::Expired;
         m.on_report(&expired, 30, &mut out);
         assert_eq!(out.len(), 1);
-        assert_eq!((out[0].kind, out[0].qty, out[0].ts), (OrderKind::Market, Decimal::new(5, 1), 30));
+        assert_eq!(
+            (out[0].kind, out[0].qty, out[0].ts),
+            (OrderKind::Market, Decimal::new(5, 1), 30)
+        );
         assert_eq!(m.position(), Decimal::new(5, 1));
     }
 
@@ -276,7 +292,10 @@ mod tests {
         m.on_intent(&intent(20, -Decimal::TWO, Urgency::Aggressive), &mut out);
         assert_eq!(out[0].action, OrderAction::Cancel);
         assert_eq!(out[0].client_id, first.client_id);
-        assert_eq!((out[1].side, out[1].kind, out[1].qty), (Side::Sell, OrderKind::Market, Decimal::TWO));
+        assert_eq!(
+            (out[1].side, out[1].kind, out[1].qty),
+            (Side::Sell, OrderKind::Market, Decimal::TWO)
+        );
         assert!(!out[1].reduces_exposure);
     }
 

@@ -185,6 +185,9 @@ mod tests {
         let mut r = RiskSizer::new(eth(), RiskConfig::default());
         assert!(r.update(&signal(1, 1.0, 0.3, 3000)).is_some());
         assert!(r.update(&signal(1, 1.0, 0.3, 3000)).is_none());
-        assert_eq!(r.update(&signal(0, 1.0, 0.3, 3000)).unwrap().target, Decimal::ZERO);
+        assert_eq!(
+            r.update(&signal(0, 1.0, 0.3, 3000)).unwrap().target,
+            Decimal::ZERO
+        );
     }
 }

@@ -6,7 +6,9 @@
 //! is at or after theirs; the dataflow guarantees the gate has seen every control event
 //! up to an order's time before it decides.
 
-use bot4_schemas::{ControlCommand, ControlEvent, ExecutionReport, Order, OrderAction, ReportStatus};
+use bot4_schemas::{
+    ControlCommand, ControlEvent, ExecutionReport, Order, OrderAction, ReportStatus,
+};
 
 /// The mode of the safety controller.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

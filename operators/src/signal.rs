@@ -143,7 +143,10 @@ mod tests {
         assert!(s.update(&forecast(1, 1.02, 0.0)).is_none(), "warm-up");
         let long = s.update(&forecast(2, 1.02, 0.0)).unwrap();
         assert_eq!(long.direction, 1);
-        assert!(s.update(&forecast(3, 1.0, 0.0)).is_none(), "inside the band");
+        assert!(
+            s.update(&forecast(3, 1.0, 0.0)).is_none(),
+            "inside the band"
+        );
         assert!(s.update(&forecast(4, 1.005, 0.0)).is_none());
         let flat = s.update(&forecast(5, 1.005, -2.0)).unwrap();
         assert_eq!(flat.direction, 0, "vetoed by the forecast");

@@ -2,13 +2,13 @@
 
 #![deny(unsafe_code)]
 
-pub mod sources;
 pub mod config;
 mod error;
 pub mod graph;
 pub mod sinks;
+pub mod sources;
 
 pub use error::PipelineError;
+pub mod generate;
 pub mod replay;
 pub mod summary;
-pub mod generate;

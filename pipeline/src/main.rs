@@ -147,7 +147,10 @@ fn main() {
         .init();
     let cli = Cli::parse();
     if let Err(e) = run(cli) {
-        #[allow(clippy::print_stderr, reason = "the command's error message for its user")]
+        #[allow(
+            clippy::print_stderr,
+            reason = "the command's error message for its user"
+        )]
         {
             eprintln!("bot4: error: {e:#}");
         }
@@ -209,8 +212,10 @@ fn gen(config: SyntheticConfig, out: &std::path::Path, progress: bool) -> anyhow
     let bar = (progress && std::io::stderr().is_terminal()).then(|| {
         let bar = ProgressBar::new_spinner();
         bar.set_style(
-            ProgressStyle::with_template("{spinner} gen [{elapsed_precise}] {human_pos} ticks ({per_sec})")
-                .unwrap_or_else(|_| ProgressStyle::default_spinner()),
+            ProgressStyle::with_template(
+                "{spinner} gen [{elapsed_precise}] {human_pos} ticks ({per_sec})",
+            )
+            .unwrap_or_else(|_| ProgressStyle::default_spinner()),
         );
         bar
     });

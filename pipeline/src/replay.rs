@@ -85,9 +85,8 @@ pub fn replay(opts: &ReplayOptions) -> Result<Option<Summary>, PipelineError> {
             if opts.layout.process != 0 {
                 return Ok(None);
             }
-            let totals = totals.ok_or_else(|| {
-                PipelineError::Dataflow("worker 0 returned no totals".into())
-            })?;
+            let totals = totals
+                .ok_or_else(|| PipelineError::Dataflow("worker 0 returned no totals".into()))?;
             let summary = summarize(opts, &prepared.registry, totals, started.elapsed())?;
             out.write_file("summary.json", summary.to_json().as_bytes())?;
             Ok(Some(summary))
@@ -207,7 +206,11 @@ fn run(
     }
     match first_error {
         Some(e) => Err(e),
-        None => Ok(if opts.layout.process == 0 { totals } else { None }),
+        None => Ok(if opts.layout.process == 0 {
+            totals
+        } else {
+            None
+        }),
     }
 }
 

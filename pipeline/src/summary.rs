@@ -92,7 +92,10 @@ impl Summary {
             self.workers,
         );
         for (table, rows, hex) in &self.digests {
-            s.push_str(&format!("{table:<17} {rows} rows, sha256 {}\n", &hex[..16.min(hex.len())]));
+            s.push_str(&format!(
+                "{table:<17} {rows} rows, sha256 {}\n",
+                &hex[..16.min(hex.len())]
+            ));
         }
         s
     }

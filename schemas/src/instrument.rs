@@ -96,9 +96,10 @@ impl SymbolRegistry {
                     inst.symbol
                 )));
             }
-            let id = SymbolId(u32::try_from(i).map_err(|_| {
-                SchemaError::Registry("more than 2^32 instruments".into())
-            })?);
+            let id = SymbolId(
+                u32::try_from(i)
+                    .map_err(|_| SchemaError::Registry("more than 2^32 instruments".into()))?,
+            );
             if by_name.insert(inst.symbol.clone(), id).is_some() {
                 return Err(SchemaError::Registry(format!(
                     "symbol {} listed twice",
@@ -123,7 +124,10 @@ impl SymbolRegistry {
     /// assert_eq!(r.id("BTC-USDT").map(|id| id.0), Some(0));
     /// ```
     pub fn from_csv(text: &str) -> Result<Self, SchemaError> {
-        let mut lines = text.lines().enumerate().filter(|(_, l)| !l.trim().is_empty());
+        let mut lines = text
+            .lines()
+            .enumerate()
+            .filter(|(_, l)| !l.trim().is_empty());
         let header = lines
             .next()
             .map(|(_, l)| l.trim().to_owned())
@@ -227,18 +231,17 @@ mod tests {
     fn rejects_bad_registries() {
         assert!(SymbolRegistry::from_csv("").is_err());
         assert!(SymbolRegistry::from_csv("a,b\n").is_err());
-        assert!(SymbolRegistry::from_csv(
-            "symbol,tick_size,lot_size,min_notional\nX,0,1,1\n"
-        )
-        .is_err());
+        assert!(
+            SymbolRegistry::from_csv("symbol,tick_size,lot_size,min_notional\nX,0,1,1\n").is_err()
+        );
         assert!(SymbolRegistry::from_csv(
             "symbol,tick_size,lot_size,min_notional\nX,1,1,1\nX,1,1,1\n"
         )
         .is_err());
-        assert!(SymbolRegistry::from_csv(
-            "symbol,tick_size,lot_size,min_notional\nX,abc,1,1\n"
-        )
-        .is_err());
+        assert!(
+            SymbolRegistry::from_csv("symbol,tick_size,lot_size,min_notional\nX,abc,1,1\n")
+                .is_err()
+        );
     }
 
     #[test]

@@ -188,6 +188,9 @@ impl<S> SymbolStates<S> {
     }
 }
 
+/// One epoch of two inputs: the capability and each input's records.
+type Pair<A, B> = (Capability<u64>, Vec<A>, Vec<B>);
+
 /// Hold two inputs by epoch and hand each epoch to `logic` once both frontiers have
 /// passed it, with the capability to emit at that epoch. `logic` gets the epoch and the
 /// records of both inputs (in arrival order) and appends its outputs.
@@ -208,7 +211,7 @@ where
     L: FnMut(u64, &mut Vec<A>, &mut Vec<B>, &mut Vec<O>) + 'static,
 {
     a.binary_frontier::<_, Vecs<O>, _, _, _, _>(b, pact_a, pact_b, name, |_cap, _info| {
-        let mut stash: BTreeMap<u64, (Capability<u64>, Vec<A>, Vec<B>)> = BTreeMap::new();
+        let mut stash: BTreeMap<u64, Pair<A, B>> = BTreeMap::new();
         let mut produced = Vec::new();
         move |(in_a, frontier_a), (in_b, frontier_b), output| {
             let port = output.output_index();

@@ -117,7 +117,13 @@ pub fn build<'s>(
     );
 
     let (loop_handle, feedback) = scope.feedback::<Vec<ExecutionReport>>(1);
-    let orders = orders::order_stage(intents, feedback, Arc::clone(&registry), s.orders, ctx.epoch);
+    let orders = orders::order_stage(
+        intents,
+        feedback,
+        Arc::clone(&registry),
+        s.orders,
+        ctx.epoch,
+    );
     let gated = gate::safety_gate(orders.clone(), control.broadcast(), ctx.epoch);
     let passed = gated.clone().flat_map(|g| match g {
         Gated::Pass(order) => Some(order),
@@ -127,8 +133,13 @@ pub fn build<'s>(
         Gated::Blocked(report) => Some(report),
         Gated::Pass(_) => None,
     });
-    let reports = venue::venue(ticks.clone(), passed, Arc::clone(&registry), s.venue.clone())
-        .concat(blocked);
+    let reports = venue::venue(
+        ticks.clone(),
+        passed,
+        Arc::clone(&registry),
+        s.venue.clone(),
+    )
+    .concat(blocked);
     reports.clone().connect_loop(loop_handle);
 
     let submitted = orders

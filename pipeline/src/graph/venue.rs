@@ -30,7 +30,9 @@ pub fn venue<'s>(
         move |_t, ticks, orders, out| {
             orders.sort_unstable_by_key(Keyed::key);
             for order in orders.drain(..) {
-                states.get_or_insert_with(order.symbol, &mut make).submit(order);
+                states
+                    .get_or_insert_with(order.symbol, &mut make)
+                    .submit(order);
             }
             for tick in ticks.iter() {
                 states

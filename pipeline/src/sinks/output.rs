@@ -99,7 +99,8 @@ impl OutputDir {
             for entry in std::fs::read_dir(&from).map_err(|e| PipelineError::io(&from, e))? {
                 let entry = entry.map_err(|e| PipelineError::io(&from, e))?;
                 let target = to.join(entry.file_name());
-                std::fs::rename(entry.path(), &target).map_err(|e| PipelineError::io(&target, e))?;
+                std::fs::rename(entry.path(), &target)
+                    .map_err(|e| PipelineError::io(&target, e))?;
             }
         }
         remove_dir_if_present(&staging)

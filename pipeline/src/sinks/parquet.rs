@@ -50,13 +50,16 @@ impl<T: ArrowRecord> PartWriter<T> {
         let folder = path.parent().unwrap_or(Path::new("."));
         std::fs::create_dir_all(folder).map_err(|e| PipelineError::io(folder, e))?;
         let path = path.to_owned();
-        let name = path.file_name().map(|n| n.to_string_lossy().into_owned()).unwrap_or_default();
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
         let partial = folder.join(format!(".{name}.partial"));
         let file = File::create(&partial).map_err(|e| PipelineError::io(&partial, e))?;
         let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(ZstdLevel::try_new(1).map_err(|e| {
-                PipelineError::parquet(&partial, e)
-            })?))
+            .set_compression(Compression::ZSTD(
+                ZstdLevel::try_new(1).map_err(|e| PipelineError::parquet(&partial, e))?,
+            ))
             .set_max_row_group_row_count(Some(1 << 20))
             .build();
         let writer = ArrowWriter::try_new(file, T::schema(), Some(props))
@@ -87,12 +90,11 @@ impl<T: ArrowRecord> PartWriter<T> {
         if self.rows.is_empty() {
             return Ok(());
         }
-        let batch = T::to_batch(&self.rows, &self.registry).map_err(|source| {
-            PipelineError::Encode {
+        let batch =
+            T::to_batch(&self.rows, &self.registry).map_err(|source| PipelineError::Encode {
                 table: T::NAME,
                 source,
-            }
-        })?;
+            })?;
         let writer = self.writer.as_mut().ok_or_else(|| {
             PipelineError::Dataflow(format!("{}: write after finish", self.path.display()))
         })?;

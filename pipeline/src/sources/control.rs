@@ -20,10 +20,11 @@ pub fn read_control_file(path: &Path) -> Result<Vec<ControlEvent>, PipelineError
         .map_err(|e| bad(e.to_string()))?;
     let headers = reader.headers().map_err(|e| bad(e.to_string()))?.clone();
     let column = |name: &str| {
-        headers
-            .iter()
-            .position(|h| h == name)
-            .ok_or_else(|| bad(format!("no `{name}` column; expected the header ts,mode,reason")))
+        headers.iter().position(|h| h == name).ok_or_else(|| {
+            bad(format!(
+                "no `{name}` column; expected the header ts,mode,reason"
+            ))
+        })
     };
     let (ts_col, mode_col) = (column("ts")?, column("mode")?);
     let reason_col = headers.iter().position(|h| h == "reason");
@@ -31,9 +32,13 @@ pub fn read_control_file(path: &Path) -> Result<Vec<ControlEvent>, PipelineError
     for (row, record) in reader.records().enumerate() {
         let record = record.map_err(|e| bad(format!("row {}: {e}", row + 1)))?;
         let field = |i: usize| record.get(i).unwrap_or("");
-        let ts = field(ts_col)
-            .parse::<i64>()
-            .map_err(|_| bad(format!("row {}: ts `{}` is not integer nanoseconds", row + 1, field(ts_col))))?;
+        let ts = field(ts_col).parse::<i64>().map_err(|_| {
+            bad(format!(
+                "row {}: ts `{}` is not integer nanoseconds",
+                row + 1,
+                field(ts_col)
+            ))
+        })?;
         let command = ControlCommand::parse(field(mode_col)).ok_or_else(|| {
             bad(format!(
                 "row {}: mode `{}` is not one of normal, pause, reduce, emergency, reset",

@@ -147,8 +147,8 @@ fn collect_files(dir: &Path, out: &mut Vec<PathBuf>) -> Result<(), PipelineError
 
 fn plan_parquet(path: &Path, file_index: u64, units: &mut Vec<Unit>) -> Result<(), PipelineError> {
     let file = File::open(path).map_err(|e| PipelineError::io(path, e))?;
-    let builder =
-        ParquetRecordBatchReaderBuilder::try_new(file).map_err(|e| PipelineError::parquet(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| PipelineError::parquet(path, e))?;
     let schema = builder.schema().clone();
     for column in REQUIRED {
         if schema.field_with_name(column).is_err() {
@@ -225,7 +225,10 @@ fn check_csv_header(path: &Path) -> Result<(), PipelineError> {
 
 /// The instrument registry: `explicit` if given, else `instruments.csv` in the input
 /// folder (or beside the input file).
-pub fn load_registry(input: &Path, explicit: Option<&Path>) -> Result<SymbolRegistry, PipelineError> {
+pub fn load_registry(
+    input: &Path,
+    explicit: Option<&Path>,
+) -> Result<SymbolRegistry, PipelineError> {
     let path = match explicit {
         Some(p) => p.to_owned(),
         None if input.is_dir() => input.join("instruments.csv"),

@@ -62,10 +62,8 @@ impl Cursor {
                 let file = File::open(path).map_err(|e| PipelineError::io(path, e))?;
                 let builder = ParquetRecordBatchReaderBuilder::try_new(file)
                     .map_err(|e| PipelineError::parquet(path, e))?;
-                let mask = ProjectionMask::columns(
-                    builder.parquet_schema(),
-                    TICK_COLUMNS.iter().copied(),
-                );
+                let mask =
+                    ProjectionMask::columns(builder.parquet_schema(), TICK_COLUMNS.iter().copied());
                 let reader = builder
                     .with_row_groups(vec![row_group])
                     .with_projection(mask)
@@ -118,12 +116,11 @@ impl Cursor {
                 Some(batch) => batch,
             },
         };
-        let mut ticks = Tick::from_batch(&batch, registry).map_err(|source| {
-            PipelineError::Input {
+        let mut ticks =
+            Tick::from_batch(&batch, registry).map_err(|source| PipelineError::Input {
                 path: path.clone(),
                 reason: format!("rows from {}: {source}", self.next_row),
-            }
-        })?;
+            })?;
         for tick in ticks.iter_mut() {
             if tick.ts < self.last_ts {
                 return Err(PipelineError::Input {

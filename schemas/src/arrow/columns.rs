@@ -52,8 +52,7 @@ impl Writer {
     }
 
     pub(crate) fn text<'a>(mut self, values: impl Iterator<Item = Option<&'a str>>) -> Self {
-        self.columns
-            .push(Arc::new(values.collect::<StringArray>()));
+        self.columns.push(Arc::new(values.collect::<StringArray>()));
         self
     }
 
@@ -150,15 +149,22 @@ impl<'a> Reader<'a> {
     pub(crate) fn ts(&self, name: &str) -> Result<Vec<i64>, SchemaError> {
         let col = self.column(name)?;
         let (values, factor): (Vec<Option<i64>>, i64) = match col.data_type() {
-            DataType::Timestamp(TimeUnit::Nanosecond, _) => {
-                (col.as_primitive::<TimestampNanosecondType>().iter().collect(), 1)
-            }
+            DataType::Timestamp(TimeUnit::Nanosecond, _) => (
+                col.as_primitive::<TimestampNanosecondType>()
+                    .iter()
+                    .collect(),
+                1,
+            ),
             DataType::Timestamp(TimeUnit::Microsecond, _) => (
-                col.as_primitive::<TimestampMicrosecondType>().iter().collect(),
+                col.as_primitive::<TimestampMicrosecondType>()
+                    .iter()
+                    .collect(),
                 1_000,
             ),
             DataType::Timestamp(TimeUnit::Millisecond, _) => (
-                col.as_primitive::<TimestampMillisecondType>().iter().collect(),
+                col.as_primitive::<TimestampMillisecondType>()
+                    .iter()
+                    .collect(),
                 1_000_000,
             ),
             DataType::Timestamp(TimeUnit::Second, _) => (
@@ -211,12 +217,11 @@ impl<'a> Reader<'a> {
                     })
                     .collect()
             }
-            DataType::Float64 => float_decimals(
-                col.as_primitive::<Float64Type>().iter(),
-                name,
-            ),
+            DataType::Float64 => float_decimals(col.as_primitive::<Float64Type>().iter(), name),
             DataType::Float32 => float_decimals(
-                col.as_primitive::<Float32Type>().iter().map(|v| v.map(f64::from)),
+                col.as_primitive::<Float32Type>()
+                    .iter()
+                    .map(|v| v.map(f64::from)),
                 name,
             ),
             DataType::Int64 => Ok(col

@@ -4,7 +4,9 @@ use arrow_array::RecordBatch;
 use arrow_schema::SchemaRef;
 use rust_decimal::Decimal;
 
-use super::{decimal_field, f64_field, schema, text_field, ts_field, u64_field, ArrowRecord, Reader, Writer};
+use super::{
+    decimal_field, f64_field, schema, text_field, ts_field, u64_field, ArrowRecord, Reader, Writer,
+};
 use crate::{
     Bar, ControlCommand, ControlEvent, EquityPoint, ExecutionReport, FeatureVector, Fill,
     Liquidity, Order, OrderAction, OrderIntent, OrderKind, Position, ReportStatus, SchemaError,
@@ -29,9 +31,17 @@ fn parse_liquidity(t: &str) -> Option<Liquidity> {
 
 fn parse_status(t: &str) -> Option<ReportStatus> {
     use ReportStatus::*;
-    [Submitted, Accepted, PartiallyFilled, Filled, Cancelled, Expired, Rejected]
-        .into_iter()
-        .find(|s| s.as_str() == t)
+    [
+        Submitted,
+        Accepted,
+        PartiallyFilled,
+        Filled,
+        Cancelled,
+        Expired,
+        Rejected,
+    ]
+    .into_iter()
+    .find(|s| s.as_str() == t)
 }
 
 fn urgency_str(u: Urgency) -> &'static str {
@@ -131,8 +141,12 @@ impl ArrowRecord for Tick {
             }
         };
         let (price, size) = (opt("price")?, opt("size")?);
-        let (bid, bid_size, ask, ask_size) =
-            (opt("bid_price")?, opt("bid_size")?, opt("ask_price")?, opt("ask_size")?);
+        let (bid, bid_size, ask, ask_size) = (
+            opt("bid_price")?,
+            opt("bid_size")?,
+            opt("ask_price")?,
+            opt("ask_size")?,
+        );
         let side = if r.has("side") {
             r.text_opt("side")?
         } else {
@@ -185,13 +199,25 @@ impl ArrowRecord for Tick {
                     })?,
                 };
                 TickKind::Trade {
-                    price: positive("price", row, price[row].ok_or_else(|| missing("price", row))?)?,
+                    price: positive(
+                        "price",
+                        row,
+                        price[row].ok_or_else(|| missing("price", row))?,
+                    )?,
                     size: positive("size", row, size[row].ok_or_else(|| missing("size", row))?)?,
                     aggressor,
                 }
             } else {
-                let bid = positive("bid_price", row, bid[row].ok_or_else(|| missing("bid_price", row))?)?;
-                let ask = positive("ask_price", row, ask[row].ok_or_else(|| missing("ask_price", row))?)?;
+                let bid = positive(
+                    "bid_price",
+                    row,
+                    bid[row].ok_or_else(|| missing("bid_price", row))?,
+                )?;
+                let ask = positive(
+                    "ask_price",
+                    row,
+                    ask[row].ok_or_else(|| missing("ask_price", row))?,
+                )?;
                 if ask < bid {
                     return Err(SchemaError::BadValue {
                         column: "ask_price".into(),
@@ -201,9 +227,17 @@ impl ArrowRecord for Tick {
                 }
                 TickKind::Quote {
                     bid,
-                    bid_size: positive("bid_size", row, bid_size[row].ok_or_else(|| missing("bid_size", row))?)?,
+                    bid_size: positive(
+                        "bid_size",
+                        row,
+                        bid_size[row].ok_or_else(|| missing("bid_size", row))?,
+                    )?,
                     ask,
-                    ask_size: positive("ask_size", row, ask_size[row].ok_or_else(|| missing("ask_size", row))?)?,
+                    ask_size: positive(
+                        "ask_size",
+                        row,
+                        ask_size[row].ok_or_else(|| missing("ask_size", row))?,
+                    )?,
                 }
             };
             out.push(Tick {
@@ -251,8 +285,12 @@ impl ArrowRecord for Bar {
     fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
         let r = Reader::new(batch, Self::NAME);
         let (start, end, symbol) = (r.ts("start")?, r.ts("end")?, r.symbols("symbol", reg)?);
-        let (open, high, low, close) =
-            (r.decimal("open")?, r.decimal("high")?, r.decimal("low")?, r.decimal("close")?);
+        let (open, high, low, close) = (
+            r.decimal("open")?,
+            r.decimal("high")?,
+            r.decimal("low")?,
+            r.decimal("close")?,
+        );
         let (volume, trades) = (r.decimal("volume")?, r.u64("trades")?);
         Ok((0..r.rows())
             .map(|i| Bar {
@@ -555,8 +593,11 @@ impl ArrowRecord for ExecutionReport {
         let (ts, client_id, symbol) = (r.ts("ts")?, r.u64("client_id")?, r.symbols("symbol", reg)?);
         let side = r.parsed("side", "`buy` or `sell`", Side::parse)?;
         let status = r.parsed("status", "an order status", parse_status)?;
-        let (fill_qty, fill_price, fee) =
-            (r.decimal("fill_qty")?, r.decimal("fill_price")?, r.decimal("fee")?);
+        let (fill_qty, fill_price, fee) = (
+            r.decimal("fill_qty")?,
+            r.decimal("fill_price")?,
+            r.decimal("fee")?,
+        );
         let liquidity = r.text_opt("liquidity")?;
         let (leaves_qty, event) = (r.decimal("leaves_qty")?, r.u64("event")?);
         (0..r.rows())
@@ -677,9 +718,16 @@ impl ArrowRecord for Position {
     fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
         let r = Reader::new(batch, Self::NAME);
         let (ts, symbol) = (r.ts("ts")?, r.symbols("symbol", reg)?);
-        let (qty, avg_price, mark) = (r.decimal("qty")?, r.decimal("avg_price")?, r.decimal("mark")?);
-        let (cash, realized, fees) =
-            (r.decimal("cash")?, r.decimal("realized_pnl")?, r.decimal("fees")?);
+        let (qty, avg_price, mark) = (
+            r.decimal("qty")?,
+            r.decimal("avg_price")?,
+            r.decimal("mark")?,
+        );
+        let (cash, realized, fees) = (
+            r.decimal("cash")?,
+            r.decimal("realized_pnl")?,
+            r.decimal("fees")?,
+        );
         let fills = r.u64("fills")?;
         Ok((0..r.rows())
             .map(|i| Position {
@@ -728,10 +776,17 @@ impl ArrowRecord for EquityPoint {
 
     fn from_batch(batch: &RecordBatch, _reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
         let r = Reader::new(batch, Self::NAME);
-        let (ts, equity, realized) = (r.ts("ts")?, r.decimal("equity")?, r.decimal("realized_pnl")?);
+        let (ts, equity, realized) = (
+            r.ts("ts")?,
+            r.decimal("equity")?,
+            r.decimal("realized_pnl")?,
+        );
         let (unrealized, fees) = (r.decimal("unrealized_pnl")?, r.decimal("fees")?);
-        let (gross, peak, drawdown) =
-            (r.decimal("gross_exposure")?, r.decimal("peak")?, r.f64("drawdown")?);
+        let (gross, peak, drawdown) = (
+            r.decimal("gross_exposure")?,
+            r.decimal("peak")?,
+            r.f64("drawdown")?,
+        );
         Ok((0..r.rows())
             .map(|i| EquityPoint {
                 ts: ts[i],
