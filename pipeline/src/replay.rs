@@ -163,8 +163,10 @@ fn run(
             }
             let horizon = ticks_in.time().saturating_sub(MAX_LAG_EPOCHS);
             worker.step();
+            // Wait for the graph without spinning: a worker whose peers are behind
+            // parks until they send it something.
             while handles.probe.less_than(&horizon) {
-                worker.step();
+                worker.step_or_park(None);
             }
             if handles.errors.borrow().is_some() {
                 break Ok(());
@@ -172,7 +174,7 @@ fn run(
         };
         drop(ticks_in);
         while worker.has_dataflows() {
-            worker.step();
+            worker.step_or_park(None);
         }
         read?;
         if let Some(e) = handles.errors.borrow_mut().take() {
