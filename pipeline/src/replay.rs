@@ -163,19 +163,13 @@ fn run(
             }
             let horizon = ticks_in.time().saturating_sub(MAX_LAG_EPOCHS);
             worker.step();
-            // Wait for the graph without spinning: a worker whose peers are behind
-            // parks until they send it something.
-            while handles.probe.less_than(&horizon) {
-                worker.step_or_park(None);
-            }
+            wait_until(worker, |_| !handles.probe.less_than(&horizon));
             if handles.errors.borrow().is_some() {
                 break Ok(());
             }
         };
         drop(ticks_in);
-        while worker.has_dataflows() {
-            worker.step_or_park(None);
-        }
+        wait_until(worker, |w| !w.has_dataflows());
         read?;
         if let Some(e) = handles.errors.borrow_mut().take() {
             return Err(e);
@@ -213,6 +207,23 @@ fn run(
         } else {
             None
         }),
+    }
+}
+
+/// How long a waiting worker keeps stepping before it parks.
+const SPIN: Duration = Duration::from_micros(200);
+
+/// Step `worker` until `done`: spin briefly, because a peer's progress usually arrives
+/// within microseconds, then park until a peer sends something, so that a worker never
+/// burns a core that a descheduled peer needs.
+fn wait_until(worker: &mut timely::worker::Worker, mut done: impl FnMut(&timely::worker::Worker) -> bool) {
+    let started = Instant::now();
+    while !done(worker) {
+        if started.elapsed() < SPIN {
+            worker.step();
+        } else {
+            worker.step_or_park(None);
+        }
     }
 }
 

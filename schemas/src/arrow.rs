@@ -7,6 +7,8 @@
 
 mod columns;
 mod records;
+#[cfg(test)]
+mod tests;
 
 use std::sync::Arc;
 

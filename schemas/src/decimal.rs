@@ -16,7 +16,13 @@ pub const ARROW_DECIMAL_PRECISION: u8 = 38;
 pub const ARROW_DECIMAL_SCALE: i8 = 12;
 
 /// The unscaled `i128` of `value` at [`ARROW_DECIMAL_SCALE`].
+#[inline]
 pub(crate) fn to_scaled_i128(value: Decimal) -> i128 {
+    let scale = value.scale();
+    if scale <= ARROW_DECIMAL_SCALE as u32 {
+        // Exact: a 96-bit mantissa times at most 10^12 fits in an i128.
+        return value.mantissa() * 10i128.pow(ARROW_DECIMAL_SCALE as u32 - scale);
+    }
     let mut v = value.round_dp_with_strategy(
         ARROW_DECIMAL_SCALE as u32,
         RoundingStrategy::MidpointNearestEven,

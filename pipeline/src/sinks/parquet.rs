@@ -10,6 +10,7 @@ use bot4_schemas::{ArrowRecord, SymbolRegistry};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
+use parquet::schema::types::ColumnPath;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::StreamVec;
@@ -17,7 +18,7 @@ use timely::dataflow::StreamVec;
 use crate::PipelineError;
 
 /// Rows buffered before they are encoded as one Arrow batch.
-const BATCH_ROWS: usize = 64 * 1024;
+const BATCH_ROWS: usize = 8 * 1024;
 
 /// Writes one worker's records of one type to `<dir>/<table>/part-<worker>.parquet`.
 /// The file appears under its final name only when [`PartWriter::finish`] succeeds.
@@ -56,12 +57,20 @@ impl<T: ArrowRecord> PartWriter<T> {
             .unwrap_or_default();
         let partial = folder.join(format!(".{name}.partial"));
         let file = File::create(&partial).map_err(|e| PipelineError::io(&partial, e))?;
-        let props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(
-                ZstdLevel::try_new(1).map_err(|e| PipelineError::parquet(&partial, e))?,
-            ))
+        let level = ZstdLevel::try_new(1).map_err(|e| PipelineError::parquet(&partial, e))?;
+        // Dictionaries pay off for the few distinct strings (symbols, sides, statuses),
+        // not for prices and quantities, which are nearly all distinct.
+        let mut props = WriterProperties::builder()
+            .set_compression(Compression::ZSTD(level))
             .set_max_row_group_row_count(Some(1 << 20))
-            .build();
+            .set_dictionary_enabled(false);
+        for field in T::schema().fields() {
+            if field.data_type() == &arrow_schema::DataType::Utf8 {
+                props = props
+                    .set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), true);
+            }
+        }
+        let props = props.build();
         let writer = ArrowWriter::try_new(file, T::schema(), Some(props))
             .map_err(|e| PipelineError::parquet(&partial, e))?;
         Ok(Self {

@@ -303,13 +303,22 @@ impl<'a> Reader<'a> {
         registry: &SymbolRegistry,
     ) -> Result<Vec<SymbolId>, SchemaError> {
         let col = self.column(name)?;
-        let lookup = |row: usize, v: Option<&str>| {
+        // Files usually hold long runs of one symbol: remember the last lookup.
+        let mut last: Option<(String, SymbolId)> = None;
+        let mut lookup = |row: usize, v: Option<&str>| {
             let v = v.ok_or_else(|| Self::null_error(name, row))?;
-            registry.id(v).ok_or_else(|| SchemaError::BadValue {
+            if let Some((text, id)) = &last {
+                if text == v {
+                    return Ok(*id);
+                }
+            }
+            let id = registry.id(v).ok_or_else(|| SchemaError::BadValue {
                 column: name.to_owned(),
                 row,
                 reason: format!("symbol `{v}` is not in the instrument registry"),
-            })
+            })?;
+            last = Some((v.to_owned(), id));
+            Ok(id)
         };
         match col.data_type() {
             DataType::Dictionary(_, value) if value.as_ref() == &DataType::Utf8 => {

@@ -162,14 +162,17 @@ impl ArrowRecord for Tick {
             row,
             reason: "null where the tick kind requires a value".into(),
         };
+        // Prices and sizes are positive and below 10^12, so that products such as
+        // notionals and fees stay far inside `Decimal`'s 28 digits.
+        let limit = Decimal::from(1_000_000_000_000i64);
         let positive = |column: &str, row: usize, v: Decimal| {
-            if v > Decimal::ZERO {
+            if v > Decimal::ZERO && v < limit {
                 Ok(v)
             } else {
                 Err(SchemaError::BadValue {
                     column: column.to_owned(),
                     row,
-                    reason: format!("{v} is not positive"),
+                    reason: format!("{v} is not a positive value below 10^12"),
                 })
             }
         };

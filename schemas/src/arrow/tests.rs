@@ -1,0 +1,228 @@
+//! Every record survives a trip through a `RecordBatch` unchanged, and malformed batches
+//! are errors that name the column and row.
+
+use std::sync::Arc;
+
+use arrow_array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use proptest::prelude::*;
+use rust_decimal::Decimal;
+
+use crate::*;
+
+fn registry() -> SymbolRegistry {
+    SymbolRegistry::new(
+        ["BTC-USDT", "ETH-USDT", "SOL-USDT"]
+            .iter()
+            .map(|s| Instrument {
+                symbol: (*s).into(),
+                tick_size: Decimal::new(1, 2),
+                lot_size: Decimal::new(1, 3),
+                min_notional: Decimal::from(5),
+            })
+            .collect(),
+    )
+    .unwrap()
+}
+
+fn dec() -> impl Strategy<Value = Decimal> {
+    (-(10i64.pow(15))..10i64.pow(15), 0u32..=12).prop_map(|(m, s)| Decimal::new(m, s))
+}
+
+/// Values whose products (as in unrealised PnL) stay within `Decimal`'s 28 digits.
+fn small_dec() -> impl Strategy<Value = Decimal> {
+    (-(10i64.pow(10))..10i64.pow(10), 0u32..=8).prop_map(|(m, s)| Decimal::new(m, s))
+}
+
+fn pos_dec() -> impl Strategy<Value = Decimal> {
+    (1i64..10i64.pow(15), 4u32..=12).prop_map(|(m, s)| Decimal::new(m, s))
+}
+
+fn symbol() -> impl Strategy<Value = SymbolId> {
+    (0u32..3).prop_map(SymbolId)
+}
+
+fn side() -> impl Strategy<Value = Side> {
+    prop_oneof![Just(Side::Buy), Just(Side::Sell)]
+}
+
+fn tick() -> impl Strategy<Value = Tick> {
+    let trade = (pos_dec(), pos_dec(), side()).prop_map(|(price, size, aggressor)| TickKind::Trade {
+        price,
+        size,
+        aggressor,
+    });
+    let quote = (pos_dec(), pos_dec(), pos_dec(), pos_dec()).prop_map(|(a, bid_size, b, ask_size)| {
+        TickKind::Quote {
+            bid: a.min(b),
+            bid_size,
+            ask: a.max(b),
+            ask_size,
+        }
+    });
+    (any::<i64>(), any::<u64>(), symbol(), prop_oneof![trade, quote])
+        .prop_map(|(ts, seq, symbol, kind)| Tick { ts, seq, symbol, kind })
+}
+
+fn report() -> impl Strategy<Value = ExecutionReport> {
+    let status = prop_oneof![
+        Just(ReportStatus::Submitted),
+        Just(ReportStatus::Accepted),
+        Just(ReportStatus::PartiallyFilled),
+        Just(ReportStatus::Filled),
+        Just(ReportStatus::Cancelled),
+        Just(ReportStatus::Expired),
+        Just(ReportStatus::Rejected),
+    ];
+    let liquidity = prop_oneof![Just(None), Just(Some(Liquidity::Maker)), Just(Some(Liquidity::Taker))];
+    (
+        (any::<i64>(), any::<u64>(), symbol(), side(), status),
+        (dec(), dec(), dec(), liquidity, dec(), any::<u32>()),
+    )
+        .prop_map(|((ts, client_id, symbol, side, status), (q, p, fee, liquidity, leaves, event))| {
+            ExecutionReport {
+                ts,
+                client_id,
+                symbol,
+                side,
+                status,
+                fill_qty: q,
+                fill_price: p,
+                fee,
+                liquidity,
+                leaves_qty: leaves,
+                event,
+            }
+        })
+}
+
+fn order() -> impl Strategy<Value = Order> {
+    let action = prop_oneof![Just(OrderAction::New), Just(OrderAction::Cancel)];
+    (
+        (any::<i64>(), any::<u64>(), symbol(), action, side()),
+        (any::<bool>(), dec(), dec(), any::<i64>(), any::<bool>()),
+    )
+        .prop_map(|((ts, client_id, symbol, action, side), (limit, price, qty, expire_ts, reduces))| Order {
+            ts,
+            client_id,
+            symbol,
+            action,
+            side,
+            kind: if limit { OrderKind::Limit } else { OrderKind::Market },
+            price: if limit { price } else { Decimal::ZERO },
+            qty,
+            expire_ts,
+            reduces_exposure: reduces,
+        })
+}
+
+fn round_trip<T: ArrowRecord + PartialEq + std::fmt::Debug>(rows: &[T]) -> Result<(), TestCaseError> {
+    let reg = registry();
+    let batch = T::to_batch(rows, &reg).unwrap();
+    prop_assert_eq!(batch.schema(), T::schema());
+    prop_assert_eq!(&T::from_batch(&batch, &reg).unwrap(), rows);
+    Ok(())
+}
+
+proptest! {
+    #[test]
+    fn ticks_round_trip(rows in proptest::collection::vec(tick(), 0..40)) {
+        round_trip(&rows)?;
+    }
+
+    #[test]
+    fn orders_round_trip(rows in proptest::collection::vec(order(), 0..40)) {
+        round_trip(&rows)?;
+    }
+
+    #[test]
+    fn reports_and_fills_round_trip(rows in proptest::collection::vec(report(), 0..40)) {
+        round_trip(&rows)?;
+        let fills: Vec<Fill> = rows.iter().filter_map(ExecutionReport::fill).collect();
+        round_trip(&fills)?;
+    }
+
+    #[test]
+    fn positions_equity_signals_round_trip(
+        rows in proptest::collection::vec((any::<i64>(), symbol(), small_dec(), small_dec(), small_dec(), small_dec(), -1i8..=1, 0.0f64..1.0), 0..30)
+    ) {
+        let positions: Vec<Position> = rows.iter().map(|&(ts, symbol, a, b, c, d, _, _)| Position {
+            ts, symbol, qty: a, avg_price: b, mark: c, cash: d, realized_pnl: a, fees: b, fills: 3,
+        }).collect();
+        // Position stores its unrealised PnL too, which from_batch does not need.
+        let reg = registry();
+        let batch = Position::to_batch(&positions, &reg).unwrap();
+        prop_assert_eq!(Position::from_batch(&batch, &reg).unwrap(), positions);
+        let equity: Vec<EquityPoint> = rows.iter().map(|&(ts, _, a, b, c, d, _, x)| EquityPoint {
+            ts, equity: a, realized_pnl: b, unrealized_pnl: c, fees: d, gross_exposure: a, peak: b, drawdown: x,
+        }).collect();
+        round_trip(&equity)?;
+        let signals: Vec<Signal> = rows.iter().map(|&(ts, symbol, a, b, _, _, d, x)| Signal {
+            ts, seq: 1, symbol, direction: d, strength: x, confidence: -x, volatility: x, bid: a, ask: b,
+        }).collect();
+        round_trip(&signals)?;
+        let bars: Vec<Bar> = rows.iter().map(|&(ts, symbol, a, b, c, d, _, _)| Bar {
+            start: ts, end: ts, symbol, open: a, high: b, low: c, close: d, volume: a, trades: 9,
+        }).collect();
+        round_trip(&bars)?;
+    }
+}
+
+fn batch(columns: Vec<(&str, ArrayRef)>) -> RecordBatch {
+    RecordBatch::try_from_iter(columns).unwrap()
+}
+
+#[test]
+fn foreign_tick_files_are_read_with_their_own_types() {
+    // Float prices and integer nanoseconds, no `kind` column: the rows with a price are
+    // trades.
+    let b = batch(vec![
+        ("ts", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+        ("symbol", Arc::new(StringArray::from(vec!["ETH-USDT", "ETH-USDT"]))),
+        ("price", Arc::new(Float64Array::from(vec![Some(3000.1), None]))),
+        ("size", Arc::new(Float64Array::from(vec![Some(0.5), None]))),
+        ("bid_price", Arc::new(Float64Array::from(vec![None, Some(2999.9)]))),
+        ("bid_size", Arc::new(Float64Array::from(vec![None, Some(1.0)]))),
+        ("ask_price", Arc::new(Float64Array::from(vec![None, Some(3000.2)]))),
+        ("ask_size", Arc::new(Float64Array::from(vec![None, Some(2.0)]))),
+    ]);
+    let ticks = Tick::from_batch(&b, &registry()).unwrap();
+    assert_eq!(
+        ticks[0].kind,
+        TickKind::Trade { price: "3000.1".parse().unwrap(), size: "0.5".parse().unwrap(), aggressor: Side::Buy }
+    );
+    assert!(matches!(ticks[1].kind, TickKind::Quote { bid, .. } if bid == "2999.9".parse::<Decimal>().unwrap()));
+}
+
+#[test]
+fn malformed_tick_batches_name_column_and_row() {
+    let reg = registry();
+    let unknown = batch(vec![
+        ("ts", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
+        ("symbol", Arc::new(StringArray::from(vec!["DOGE-USDT"]))),
+        ("price", Arc::new(StringArray::from(vec!["1"]))),
+        ("size", Arc::new(StringArray::from(vec!["1"]))),
+    ]);
+    let e = Tick::from_batch(&unknown, &reg).unwrap_err().to_string();
+    assert!(e.contains("DOGE-USDT") && e.contains("row 0"), "{e}");
+    let crossed = batch(vec![
+        ("ts", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+        ("symbol", Arc::new(StringArray::from(vec!["BTC-USDT", "BTC-USDT"]))),
+        ("bid_price", Arc::new(StringArray::from(vec!["10", "11"]))),
+        ("bid_size", Arc::new(StringArray::from(vec!["1", "1"]))),
+        ("ask_price", Arc::new(StringArray::from(vec!["11", "10"]))),
+        ("ask_size", Arc::new(StringArray::from(vec!["1", "1"]))),
+    ]);
+    let e = Tick::from_batch(&crossed, &reg).unwrap_err().to_string();
+    assert!(e.contains("ask_price") && e.contains("row 1"), "{e}");
+    let text = batch(vec![
+        ("ts", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
+        ("symbol", Arc::new(StringArray::from(vec!["BTC-USDT"]))),
+        ("price", Arc::new(StringArray::from(vec!["abc"]))),
+        ("size", Arc::new(StringArray::from(vec!["1"]))),
+    ]);
+    let e = Tick::from_batch(&text, &reg).unwrap_err().to_string();
+    assert!(e.contains("price") && e.contains("abc"), "{e}");
+    let no_ts = batch(vec![("symbol", Arc::new(StringArray::from(vec!["BTC-USDT"])) as ArrayRef)]);
+    let e = Tick::from_batch(&no_ts, &reg).unwrap_err().to_string();
+    assert!(e.contains("missing column `ts`"), "{e}");
+}
