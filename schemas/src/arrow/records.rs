@@ -8,7 +8,7 @@ use super::{
     decimal_field, f64_field, schema, text_field, ts_field, u64_field, ArrowRecord, Reader, Writer,
 };
 use crate::{
-    Bar, ControlCommand, ControlEvent, EquityPoint, ExecutionReport, FeatureVector, Fill,
+    Bar, ControlCommand, ControlEvent, EquityPoint, ExecutionReport, FeatureVector, Fill, Forecast,
     Liquidity, Order, OrderAction, OrderIntent, OrderKind, Position, ReportStatus, SchemaError,
     Side, Signal, SymbolRegistry, Tick, TickKind, Urgency,
 };
@@ -425,6 +425,93 @@ impl ArrowRecord for FeatureVector {
             })
             .collect())
     }
+}
+
+impl ArrowRecord for Forecast {
+    const NAME: &'static str = "forecasts";
+
+    /// The forecast's own columns, then those of the feature vector it was made from,
+    /// prefixed `feature_`.
+    fn schema() -> SchemaRef {
+        let mut fields = vec![
+            ts_field("ts"),
+            u64_field("seq"),
+            text_field("symbol", false),
+            f64_field("expected_return"),
+            f64_field("variance"),
+        ];
+        fields.extend(FeatureVector::schema().fields().iter().skip(3).map(|f| {
+            f.as_ref()
+                .clone()
+                .with_name(format!("feature_{}", f.name()))
+        }));
+        schema(fields)
+    }
+
+    fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        let features: Vec<FeatureVector> = rows.iter().map(|f| f.features).collect();
+        let inner = FeatureVector::to_batch(&features, reg)?;
+        let own = Writer::new(schema(
+            Self::schema().fields()[..5]
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .collect(),
+        ))
+        .ts(rows.iter().map(|f| f.ts))
+        .u64(rows.iter().map(|f| f.seq))
+        .symbol(rows.iter().map(|f| f.symbol), reg)
+        .f64(rows.iter().map(|f| f.expected_return))
+        .f64(rows.iter().map(|f| f.variance))
+        .finish()?;
+        let mut columns = own.columns().to_vec();
+        columns.extend(inner.columns()[3..].iter().cloned());
+        Ok(RecordBatch::try_new(Self::schema(), columns)?)
+    }
+
+    fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let (ts, seq, symbol) = (r.ts("ts")?, r.u64("seq")?, r.symbols("symbol", reg)?);
+        let (expected, variance) = (r.f64("expected_return")?, r.f64("variance")?);
+        // The feature columns, renamed back, with the forecast's own ts, seq and symbol.
+        let schema = batch.schema();
+        let mut fields = vec![
+            ts_field("ts"),
+            u64_field("seq"),
+            text_field("symbol", false),
+        ];
+        let mut columns = vec![
+            batch.column(schema.index_of("ts")?).clone(),
+            batch.column(schema.index_of("seq")?).clone(),
+            batch.column(schema.index_of("symbol")?).clone(),
+        ];
+        for field in FeatureVector::schema().fields().iter().skip(3) {
+            let name = format!("feature_{}", field.name());
+            let column = batch
+                .column_by_name(&name)
+                .ok_or_else(|| SchemaError::MissingColumn {
+                    record: Self::NAME,
+                    column: name.clone(),
+                })?;
+            fields.push(Field::new(field.name(), column.data_type().clone(), true));
+            columns.push(column.clone());
+        }
+        let inner = RecordBatch::try_new(schema_of(fields), columns)?;
+        let features = FeatureVector::from_batch(&inner, reg)?;
+        Ok((0..r.rows())
+            .map(|i| Forecast {
+                ts: ts[i],
+                seq: seq[i],
+                symbol: symbol[i],
+                expected_return: expected[i],
+                variance: variance[i],
+                features: features[i],
+            })
+            .collect())
+    }
+}
+
+fn schema_of(fields: Vec<Field>) -> SchemaRef {
+    std::sync::Arc::new(arrow_schema::Schema::new(fields))
 }
 
 impl ArrowRecord for OrderIntent {

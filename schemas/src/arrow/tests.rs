@@ -46,21 +46,33 @@ fn side() -> impl Strategy<Value = Side> {
 }
 
 fn tick() -> impl Strategy<Value = Tick> {
-    let trade = (pos_dec(), pos_dec(), side()).prop_map(|(price, size, aggressor)| TickKind::Trade {
-        price,
-        size,
-        aggressor,
-    });
-    let quote = (pos_dec(), pos_dec(), pos_dec(), pos_dec()).prop_map(|(a, bid_size, b, ask_size)| {
-        TickKind::Quote {
-            bid: a.min(b),
-            bid_size,
-            ask: a.max(b),
-            ask_size,
-        }
-    });
-    (any::<i64>(), any::<u64>(), symbol(), prop_oneof![trade, quote])
-        .prop_map(|(ts, seq, symbol, kind)| Tick { ts, seq, symbol, kind })
+    let trade =
+        (pos_dec(), pos_dec(), side()).prop_map(|(price, size, aggressor)| TickKind::Trade {
+            price,
+            size,
+            aggressor,
+        });
+    let quote =
+        (pos_dec(), pos_dec(), pos_dec(), pos_dec()).prop_map(|(a, bid_size, b, ask_size)| {
+            TickKind::Quote {
+                bid: a.min(b),
+                bid_size,
+                ask: a.max(b),
+                ask_size,
+            }
+        });
+    (
+        any::<i64>(),
+        any::<u64>(),
+        symbol(),
+        prop_oneof![trade, quote],
+    )
+        .prop_map(|(ts, seq, symbol, kind)| Tick {
+            ts,
+            seq,
+            symbol,
+            kind,
+        })
 }
 
 fn report() -> impl Strategy<Value = ExecutionReport> {
@@ -73,26 +85,32 @@ fn report() -> impl Strategy<Value = ExecutionReport> {
         Just(ReportStatus::Expired),
         Just(ReportStatus::Rejected),
     ];
-    let liquidity = prop_oneof![Just(None), Just(Some(Liquidity::Maker)), Just(Some(Liquidity::Taker))];
+    let liquidity = prop_oneof![
+        Just(None),
+        Just(Some(Liquidity::Maker)),
+        Just(Some(Liquidity::Taker))
+    ];
     (
         (any::<i64>(), any::<u64>(), symbol(), side(), status),
         (dec(), dec(), dec(), liquidity, dec(), any::<u32>()),
     )
-        .prop_map(|((ts, client_id, symbol, side, status), (q, p, fee, liquidity, leaves, event))| {
-            ExecutionReport {
-                ts,
-                client_id,
-                symbol,
-                side,
-                status,
-                fill_qty: q,
-                fill_price: p,
-                fee,
-                liquidity,
-                leaves_qty: leaves,
-                event,
-            }
-        })
+        .prop_map(
+            |((ts, client_id, symbol, side, status), (q, p, fee, liquidity, leaves, event))| {
+                ExecutionReport {
+                    ts,
+                    client_id,
+                    symbol,
+                    side,
+                    status,
+                    fill_qty: q,
+                    fill_price: p,
+                    fee,
+                    liquidity,
+                    leaves_qty: leaves,
+                    event,
+                }
+            },
+        )
 }
 
 fn order() -> impl Strategy<Value = Order> {
@@ -101,21 +119,31 @@ fn order() -> impl Strategy<Value = Order> {
         (any::<i64>(), any::<u64>(), symbol(), action, side()),
         (any::<bool>(), dec(), dec(), any::<i64>(), any::<bool>()),
     )
-        .prop_map(|((ts, client_id, symbol, action, side), (limit, price, qty, expire_ts, reduces))| Order {
-            ts,
-            client_id,
-            symbol,
-            action,
-            side,
-            kind: if limit { OrderKind::Limit } else { OrderKind::Market },
-            price: if limit { price } else { Decimal::ZERO },
-            qty,
-            expire_ts,
-            reduces_exposure: reduces,
-        })
+        .prop_map(
+            |((ts, client_id, symbol, action, side), (limit, price, qty, expire_ts, reduces))| {
+                Order {
+                    ts,
+                    client_id,
+                    symbol,
+                    action,
+                    side,
+                    kind: if limit {
+                        OrderKind::Limit
+                    } else {
+                        OrderKind::Market
+                    },
+                    price: if limit { price } else { Decimal::ZERO },
+                    qty,
+                    expire_ts,
+                    reduces_exposure: reduces,
+                }
+            },
+        )
 }
 
-fn round_trip<T: ArrowRecord + PartialEq + std::fmt::Debug>(rows: &[T]) -> Result<(), TestCaseError> {
+fn round_trip<T: ArrowRecord + PartialEq + std::fmt::Debug>(
+    rows: &[T],
+) -> Result<(), TestCaseError> {
     let reg = registry();
     let batch = T::to_batch(rows, &reg).unwrap();
     prop_assert_eq!(batch.schema(), T::schema());
@@ -160,6 +188,27 @@ proptest! {
             ts, seq: 1, symbol, direction: d, strength: x, confidence: -x, volatility: x, bid: a, ask: b,
         }).collect();
         round_trip(&signals)?;
+        let forecasts: Vec<Forecast> = rows.iter().map(|&(ts, symbol, a, b, _, _, _, x)| Forecast {
+            ts, seq: 2, symbol, expected_return: x, variance: x * x,
+            features: FeatureVector {
+                ts, seq: 2, symbol, bid: a, ask: b, mid: x, ema_fast: x, ema_slow: -x,
+                log_return: x, volatility: x, spread: x, count: 4,
+            },
+        }).collect();
+        round_trip(&forecasts)?;
+        let features: Vec<FeatureVector> = forecasts.iter().map(|f| f.features).collect();
+        round_trip(&features)?;
+        let intents: Vec<OrderIntent> = rows.iter().map(|&(ts, symbol, a, b, c, d, dir, _)| OrderIntent {
+            ts, seq: 5, symbol, target: a, max_position: b, bid: c, ask: d,
+            urgency: if dir > 0 { Urgency::Aggressive } else { Urgency::Passive },
+        }).collect();
+        round_trip(&intents)?;
+        let control: Vec<ControlEvent> = rows.iter().enumerate().map(|(i, &(ts, _, _, _, _, _, dir, _))| ControlEvent {
+            ts, seq: i as u64,
+            command: [ControlCommand::Normal, ControlCommand::Pause, ControlCommand::Reduce, ControlCommand::Emergency, ControlCommand::Reset][(dir + 1) as usize + i % 3],
+            reason: format!("reason {i}"),
+        }).collect();
+        round_trip(&control)?;
         let bars: Vec<Bar> = rows.iter().map(|&(ts, symbol, a, b, c, d, _, _)| Bar {
             start: ts, end: ts, symbol, open: a, high: b, low: c, close: d, volume: a, trades: 9,
         }).collect();
@@ -177,20 +226,44 @@ fn foreign_tick_files_are_read_with_their_own_types() {
     // trades.
     let b = batch(vec![
         ("ts", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
-        ("symbol", Arc::new(StringArray::from(vec!["ETH-USDT", "ETH-USDT"]))),
-        ("price", Arc::new(Float64Array::from(vec![Some(3000.1), None]))),
+        (
+            "symbol",
+            Arc::new(StringArray::from(vec!["ETH-USDT", "ETH-USDT"])),
+        ),
+        (
+            "price",
+            Arc::new(Float64Array::from(vec![Some(3000.1), None])),
+        ),
         ("size", Arc::new(Float64Array::from(vec![Some(0.5), None]))),
-        ("bid_price", Arc::new(Float64Array::from(vec![None, Some(2999.9)]))),
-        ("bid_size", Arc::new(Float64Array::from(vec![None, Some(1.0)]))),
-        ("ask_price", Arc::new(Float64Array::from(vec![None, Some(3000.2)]))),
-        ("ask_size", Arc::new(Float64Array::from(vec![None, Some(2.0)]))),
+        (
+            "bid_price",
+            Arc::new(Float64Array::from(vec![None, Some(2999.9)])),
+        ),
+        (
+            "bid_size",
+            Arc::new(Float64Array::from(vec![None, Some(1.0)])),
+        ),
+        (
+            "ask_price",
+            Arc::new(Float64Array::from(vec![None, Some(3000.2)])),
+        ),
+        (
+            "ask_size",
+            Arc::new(Float64Array::from(vec![None, Some(2.0)])),
+        ),
     ]);
     let ticks = Tick::from_batch(&b, &registry()).unwrap();
     assert_eq!(
         ticks[0].kind,
-        TickKind::Trade { price: "3000.1".parse().unwrap(), size: "0.5".parse().unwrap(), aggressor: Side::Buy }
+        TickKind::Trade {
+            price: "3000.1".parse().unwrap(),
+            size: "0.5".parse().unwrap(),
+            aggressor: Side::Buy
+        }
     );
-    assert!(matches!(ticks[1].kind, TickKind::Quote { bid, .. } if bid == "2999.9".parse::<Decimal>().unwrap()));
+    assert!(
+        matches!(ticks[1].kind, TickKind::Quote { bid, .. } if bid == "2999.9".parse::<Decimal>().unwrap())
+    );
 }
 
 #[test]
@@ -206,7 +279,10 @@ fn malformed_tick_batches_name_column_and_row() {
     assert!(e.contains("DOGE-USDT") && e.contains("row 0"), "{e}");
     let crossed = batch(vec![
         ("ts", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
-        ("symbol", Arc::new(StringArray::from(vec!["BTC-USDT", "BTC-USDT"]))),
+        (
+            "symbol",
+            Arc::new(StringArray::from(vec!["BTC-USDT", "BTC-USDT"])),
+        ),
         ("bid_price", Arc::new(StringArray::from(vec!["10", "11"]))),
         ("bid_size", Arc::new(StringArray::from(vec!["1", "1"]))),
         ("ask_price", Arc::new(StringArray::from(vec!["11", "10"]))),
@@ -222,7 +298,10 @@ fn malformed_tick_batches_name_column_and_row() {
     ]);
     let e = Tick::from_batch(&text, &reg).unwrap_err().to_string();
     assert!(e.contains("price") && e.contains("abc"), "{e}");
-    let no_ts = batch(vec![("symbol", Arc::new(StringArray::from(vec!["BTC-USDT"])) as ArrayRef)]);
+    let no_ts = batch(vec![(
+        "symbol",
+        Arc::new(StringArray::from(vec!["BTC-USDT"])) as ArrayRef,
+    )]);
     let e = Tick::from_batch(&no_ts, &reg).unwrap_err().to_string();
     assert!(e.contains("missing column `ts`"), "{e}");
 }
