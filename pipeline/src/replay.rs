@@ -51,6 +51,17 @@ struct WorkerResult {
     totals: Totals,
 }
 
+/// What every worker reads from the process that started it.
+struct Shared {
+    registry: Arc<SymbolRegistry>,
+    plan: InputPlan,
+    control: Vec<ControlEvent>,
+    strategy: StrategyConfig,
+    epoch: EpochWidth,
+    staging: PathBuf,
+    progress: Option<ProgressBar>,
+}
+
 /// Everything prepared before the dataflow starts, so bad input fails before any output.
 struct Prepared {
     registry: Arc<SymbolRegistry>,
@@ -104,17 +115,25 @@ fn run(
     out: &OutputDir,
 ) -> Result<Option<Totals>, PipelineError> {
     let progress = progress_bar(opts.progress, &prepared.plan, &opts.layout);
-    let shared = Arc::new((
-        Arc::clone(&prepared.registry),
-        prepared.plan.clone(),
-        prepared.control.clone(),
-        opts.strategy.clone(),
-        opts.epoch,
-        out.staging(),
-        progress.clone(),
-    ));
+    let shared = Arc::new(Shared {
+        registry: Arc::clone(&prepared.registry),
+        plan: prepared.plan.clone(),
+        control: prepared.control.clone(),
+        strategy: opts.strategy.clone(),
+        epoch: opts.epoch,
+        staging: out.staging(),
+        progress: progress.clone(),
+    });
     let guards = timely::execute(opts.layout.timely_config(), move |worker| {
-        let (registry, plan, control, strategy, epoch, staging, progress) = &*shared;
+        let Shared {
+            registry,
+            plan,
+            control,
+            strategy,
+            epoch,
+            staging,
+            progress,
+        } = &*shared;
         let index = worker.index();
         let peers = worker.peers();
         let ctx = GraphContext {
@@ -155,15 +174,20 @@ fn run(
                 let e = epoch.epoch_of(tick.ts);
                 if e > *ticks_in.time() {
                     ticks_in.advance_to(e);
+                    // At most MAX_LAG_EPOCHS epochs in flight: memory stays flat and
+                    // timely's frontiers stay small.
+                    let horizon = e.saturating_sub(MAX_LAG_EPOCHS);
+                    if handles.probe.less_than(&horizon) {
+                        worker.step();
+                        wait_until(worker, |_| !handles.probe.less_than(&horizon));
+                    }
                 }
                 ticks_in.send(tick);
             }
             if let Some(bar) = progress {
                 bar.inc(n as u64);
             }
-            let horizon = ticks_in.time().saturating_sub(MAX_LAG_EPOCHS);
             worker.step();
-            wait_until(worker, |_| !handles.probe.less_than(&horizon));
             if handles.errors.borrow().is_some() {
                 break Ok(());
             }
@@ -216,7 +240,10 @@ const SPIN: Duration = Duration::from_micros(200);
 /// Step `worker` until `done`: spin briefly, because a peer's progress usually arrives
 /// within microseconds, then park until a peer sends something, so that a worker never
 /// burns a core that a descheduled peer needs.
-fn wait_until(worker: &mut timely::worker::Worker, mut done: impl FnMut(&timely::worker::Worker) -> bool) {
+fn wait_until(
+    worker: &mut timely::worker::Worker,
+    mut done: impl FnMut(&timely::worker::Worker) -> bool,
+) {
     let started = Instant::now();
     while !done(worker) {
         if started.elapsed() < SPIN {

@@ -159,7 +159,7 @@ pub fn build<'s>(
     macro_rules! sink {
         ($stream:expr, $t:ty) => {{
             let writer = PartWriter::<$t>::create(&ctx.staging, ctx.worker, Arc::clone(&registry))?;
-            sink_parquet($stream.probe_with(&probe), writer, Rc::clone(&errors));
+            sink_parquet($stream, writer, Rc::clone(&errors));
         }};
     }
     sink!(ticks, Tick);
@@ -168,7 +168,9 @@ pub fn build<'s>(
     sink!(reports, ExecutionReport);
     sink!(fills, Fill);
     sink!(position_changes, Position);
-    sink!(equity, EquityPoint);
+    // Equity is downstream of every stage (through positions), so its frontier bounds
+    // what the whole graph still holds; sinks hold nothing.
+    sink!(equity.probe_with(&probe), EquityPoint);
     Ok(GraphHandles {
         probe,
         totals,

@@ -12,8 +12,9 @@ use parquet::basic::{Compression, ZstdLevel};
 use parquet::file::properties::WriterProperties;
 use parquet::schema::types::ColumnPath;
 use timely::dataflow::channels::pact::Pipeline;
-use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::operators::generic::builder_rc::OperatorBuilder;
 use timely::dataflow::StreamVec;
+use timely::progress::operate::FrontierInterest;
 
 use crate::PipelineError;
 
@@ -135,30 +136,59 @@ impl<T: ArrowRecord> PartWriter<T> {
 /// The first error any sink of this worker met; the run fails with it.
 pub type SinkErrors = Rc<RefCell<Option<PipelineError>>>;
 
-/// Write a stream to its Parquet part file, finishing the file when the stream ends.
+/// A sink's state: its file and where to report a failure. The file is finished when the
+/// operator is dropped, which timely does once the dataflow is complete, so the sink
+/// needs no frontier notifications (it is scheduled only when data arrives).
+struct SinkState<T: ArrowRecord + Clone> {
+    writer: PartWriter<T>,
+    errors: SinkErrors,
+    failed: bool,
+}
+
+impl<T: ArrowRecord + Clone> SinkState<T> {
+    fn push(&mut self, rows: &[T]) {
+        if self.failed {
+            return;
+        }
+        if let Err(e) = self.writer.push(rows) {
+            self.fail(e);
+        }
+    }
+
+    fn fail(&mut self, e: PipelineError) {
+        self.failed = true;
+        self.errors.borrow_mut().get_or_insert(e);
+    }
+}
+
+impl<T: ArrowRecord + Clone> Drop for SinkState<T> {
+    fn drop(&mut self) {
+        if !self.failed {
+            if let Err(e) = self.writer.finish() {
+                self.fail(e);
+            }
+        }
+    }
+}
+
+/// Write a stream to its Parquet part file, finishing the file when the dataflow ends.
 /// A failure is recorded in `errors` and later rows are dropped; the run then fails and
 /// nothing of it is committed.
-pub fn sink_parquet<T>(stream: StreamVec<'_, u64, T>, mut writer: PartWriter<T>, errors: SinkErrors)
+pub fn sink_parquet<T>(stream: StreamVec<'_, u64, T>, writer: PartWriter<T>, errors: SinkErrors)
 where
     T: ArrowRecord + Clone + 'static,
 {
-    let name = format!("Sink({})", T::NAME);
-    let mut failed = false;
-    stream.sink(Pipeline, &name, move |(input, frontier)| {
-        input.for_each(|_cap, data| {
-            if failed {
-                return;
-            }
-            if let Err(e) = writer.push(data) {
-                failed = true;
-                errors.borrow_mut().get_or_insert(e);
-            }
-        });
-        if frontier.is_empty() && !failed {
-            failed = true; // finished: nothing more will arrive
-            if let Err(e) = writer.finish() {
-                errors.borrow_mut().get_or_insert(e);
-            }
+    let mut builder = OperatorBuilder::new(format!("Sink({})", T::NAME), stream.scope());
+    let mut input = builder.new_input(stream, Pipeline);
+    builder.set_notify_for(0, FrontierInterest::Never);
+    let mut state = SinkState {
+        writer,
+        errors,
+        failed: false,
+    };
+    builder.build(move |_capabilities| {
+        move |_frontiers| {
+            input.for_each(|_cap, data| state.push(data));
         }
     });
 }
