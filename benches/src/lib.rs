@@ -1,1 +1,178 @@
-//! bench support
+//! Set-up shared by the Bot4 benchmarks: the synthetic markets they run on and the
+//! per-symbol operator chain they time.
+//!
+//! The benches themselves live beside this crate's `Cargo.toml`, one file per subject:
+//! `replay_criterion.rs` (the whole graph) and `operator_chain_criterion.rs` (one
+//! symbol's features → model → signal → risk); `src/bin/chain_latency.rs` adds the
+//! per-tick latency percentiles criterion does not report.
+
+#![deny(unsafe_code)]
+
+use std::path::Path;
+
+use bot4_operators::features::{FeatureConfig, Features};
+use bot4_operators::model::{ModelConfig, OneFactorModel};
+use bot4_operators::risk::{RiskConfig, RiskSizer};
+use bot4_operators::signal::{EmaCrossover, SignalConfig};
+use bot4_pipeline::generate::{generate, Generated};
+use bot4_pipeline::sources::synthetic::{SyntheticConfig, SyntheticMarket};
+use bot4_pipeline::PipelineError;
+use bot4_schemas::{Instrument, OrderIntent, SymbolId, Tick, NANOS_PER_SECOND};
+
+/// The market of the replay benchmark: 8 symbols for 10 minutes at 50 clock steps per
+/// second, about 50 ticks per symbol in every 1 s epoch (≈ 240 000 ticks in all).
+pub fn dense_market() -> SyntheticConfig {
+    SyntheticConfig {
+        symbols: 8,
+        duration: 600 * NANOS_PER_SECOND,
+        events_per_second: 50.0,
+        seed: 1,
+        ..SyntheticConfig::default()
+    }
+}
+
+/// Write [`dense_market`] as Parquet tick files under `dir`.
+pub fn write_dense_market(dir: &Path) -> Result<Generated, PipelineError> {
+    generate(dense_market(), dir, None)
+}
+
+/// The symbol the chain benchmarks follow: the first and most liquid of the universe.
+pub const CHAIN_SYMBOL: &str = "BTC-USDT";
+
+/// Consecutive ticks of one symbol, in `(ts, seq)` order, and its instrument.
+#[derive(Debug, Clone)]
+pub struct SymbolTicks {
+    /// The symbol's id in its market.
+    pub symbol: SymbolId,
+    /// Its exchange filters, which the risk stage rounds to.
+    pub instrument: Instrument,
+    /// Its ticks.
+    pub ticks: Vec<Tick>,
+}
+
+/// The first `n` ticks of `symbol` in the default synthetic market (8 symbols, 2 clock
+/// steps per second, about one tick per symbol and step) of seed `seed`, run for as long
+/// as it takes to produce them.
+pub fn symbol_ticks(symbol: &str, n: usize, seed: u64) -> Result<SymbolTicks, PipelineError> {
+    let config = SyntheticConfig {
+        seed,
+        // Long enough for 10 M ticks of one symbol; ticks are drawn lazily, so only the
+        // steps needed for `n` are generated.
+        duration: 60 * 86_400 * NANOS_PER_SECOND,
+        ..SyntheticConfig::default()
+    };
+    let market = SyntheticMarket::new(config)?;
+    let id = market.registry().id(symbol).ok_or_else(|| {
+        PipelineError::Config(format!("the synthetic market has no symbol `{symbol}`"))
+    })?;
+    let instrument = market.registry().get(id).clone();
+    let ticks: Vec<Tick> = market.filter(|t| t.symbol == id).take(n).collect();
+    if ticks.len() < n {
+        return Err(PipelineError::Config(format!(
+            "the synthetic market ended after {} ticks of `{symbol}`, {n} wanted",
+            ticks.len()
+        )));
+    }
+    Ok(SymbolTicks {
+        symbol: id,
+        instrument,
+        ticks,
+    })
+}
+
+/// One symbol's per-tick decision chain, features → model → signal → risk, with the
+/// default configuration, the same state machines the graph's `per_symbol` stages run.
+#[derive(Debug, Clone)]
+pub struct Chain {
+    features: Features,
+    model: OneFactorModel,
+    signal: EmaCrossover,
+    risk: RiskSizer,
+}
+
+impl Chain {
+    /// Fresh state for `symbol`, trading `instrument`.
+    pub fn new(symbol: SymbolId, instrument: Instrument) -> Self {
+        Self {
+            features: Features::new(symbol, FeatureConfig::default()),
+            model: OneFactorModel::new(ModelConfig::default()),
+            signal: EmaCrossover::new(SignalConfig::default()),
+            risk: RiskSizer::new(instrument, RiskConfig::default()),
+        }
+    }
+
+    /// Fresh state for the symbol of `ticks`, warmed up by running every tick through it.
+    pub fn warmed(ticks: &SymbolTicks) -> Self {
+        let mut chain = Self::new(ticks.symbol, ticks.instrument.clone());
+        for tick in &ticks.ticks {
+            std::hint::black_box(chain.update(tick));
+        }
+        chain
+    }
+
+    /// Run one tick through the chain; the order intent if the target position changed.
+    ///
+    /// Every tick yields a feature vector and a forecast; only a change of direction
+    /// yields a signal, and only a signal that moves the target yields an intent.
+    #[inline]
+    pub fn update(&mut self, tick: &Tick) -> Option<OrderIntent> {
+        let features = self.features.update(tick);
+        let forecast = self.model.update(&features);
+        let signal = self.signal.update(&forecast)?;
+        self.risk.update(&signal)
+    }
+}
+
+/// A cursor that walks a slice forever, wrapping at the end.
+///
+/// At each wrap the event time jumps back to the first tick's; the feature stage
+/// clamps the negative gap to zero and sees one large return, once per pass.
+#[derive(Debug, Clone)]
+pub struct Cycle<'a, T> {
+    items: &'a [T],
+    next: usize,
+}
+
+impl<'a, T> Cycle<'a, T> {
+    /// A cursor at the start of `items`, which must not be empty.
+    pub fn new(items: &'a [T]) -> Self {
+        assert!(!items.is_empty(), "cannot cycle over nothing");
+        Self { items, next: 0 }
+    }
+
+    /// The next item.
+    #[inline]
+    pub fn next_item(&mut self) -> &'a T {
+        let item = &self.items[self.next];
+        self.next += 1;
+        if self.next == self.items.len() {
+            self.next = 0;
+        }
+        item
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn symbol_ticks_are_one_symbol_in_order() {
+        let s = symbol_ticks(CHAIN_SYMBOL, 2_000, 1).expect("ticks");
+        assert_eq!(s.ticks.len(), 2_000);
+        assert!(s.ticks.iter().all(|t| t.symbol == s.symbol));
+        assert!(s
+            .ticks
+            .windows(2)
+            .all(|w| (w[0].ts, w[0].seq) < (w[1].ts, w[1].seq)));
+        assert_eq!(s.instrument.symbol, CHAIN_SYMBOL);
+    }
+
+    #[test]
+    fn cycle_wraps() {
+        let items = [1, 2, 3];
+        let mut c = Cycle::new(&items);
+        let seen: Vec<i32> = (0..7).map(|_| *c.next_item()).collect();
+        assert_eq!(seen, [1, 2, 3, 1, 2, 3, 1]);
+    }
+}

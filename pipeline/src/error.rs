@@ -8,7 +8,7 @@ use thiserror::Error;
 #[derive(Debug, Error)]
 pub enum PipelineError {
     /// A file could not be read or written.
-    #[error("{path}: {source}")]
+    #[error("{}", path.display())]
     Io {
         /// The file.
         path: PathBuf,
@@ -16,7 +16,7 @@ pub enum PipelineError {
         source: std::io::Error,
     },
     /// A Parquet file is unreadable or could not be written.
-    #[error("{path}: {source}")]
+    #[error("{}", path.display())]
     Parquet {
         /// The file.
         path: PathBuf,
@@ -24,7 +24,7 @@ pub enum PipelineError {
         source: parquet::errors::ParquetError,
     },
     /// A file's content does not fit the documented schema.
-    #[error("{path}: {source}")]
+    #[error("{}", path.display())]
     Schema {
         /// The file.
         path: PathBuf,
@@ -32,7 +32,7 @@ pub enum PipelineError {
         source: bot4_schemas::SchemaError,
     },
     /// A record could not be converted for writing.
-    #[error("writing {table}: {source}")]
+    #[error("writing {table}")]
     Encode {
         /// The output table.
         table: &'static str,
@@ -40,7 +40,7 @@ pub enum PipelineError {
         source: bot4_schemas::SchemaError,
     },
     /// Input that is readable but wrong: unsorted ticks, an unknown column value.
-    #[error("{path}: {reason}")]
+    #[error("{}: {reason}", path.display())]
     Input {
         /// The file.
         path: PathBuf,
@@ -53,6 +53,9 @@ pub enum PipelineError {
     /// The synthetic market refused its configuration.
     #[error(transparent)]
     Synthetic(#[from] crate::sources::synthetic::SyntheticError),
+    /// Another worker of the job failed, so this one committed nothing.
+    #[error("another worker of the job failed; nothing was committed")]
+    PeerFailed,
     /// Timely could not start or a worker failed.
     #[error("dataflow: {0}")]
     Dataflow(String),

@@ -130,7 +130,7 @@ impl RunArgs {
                 self.process,
                 self.hostfile.as_ref(),
             )?,
-            epoch: parse_epoch(&self.epoch)?,
+            epoch: parse_epoch(&self.epoch).context("--epoch")?,
             strategy,
             progress: !self.quiet && std::io::stderr().is_terminal(),
         })

@@ -1,7 +1,9 @@
 //! Running the graph over recorded ticks: one timely job, any layout of workers and
 //! processes, the same orders and fills for every layout.
 
-use std::path::PathBuf;
+use std::cell::Cell;
+use std::path::{Path, PathBuf};
+use std::rc::Rc;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -59,6 +61,8 @@ struct Shared {
     strategy: StrategyConfig,
     epoch: EpochWidth,
     staging: PathBuf,
+    out_root: PathBuf,
+    processes: usize,
     progress: Option<ProgressBar>,
 }
 
@@ -70,8 +74,8 @@ struct Prepared {
 }
 
 fn prepare(opts: &ReplayOptions) -> Result<Prepared, PipelineError> {
+    let plan = plan_inputs(&opts.input, opts.instruments.as_deref())?;
     let registry = Arc::new(load_registry(&opts.input, opts.instruments.as_deref())?);
-    let plan = plan_inputs(&opts.input)?;
     let control = match &opts.control {
         Some(path) => read_control_file(path)?,
         None => Vec::new(),
@@ -84,29 +88,25 @@ fn prepare(opts: &ReplayOptions) -> Result<Prepared, PipelineError> {
 }
 
 /// Replay `opts.input` through the graph. Process 0 returns the run's summary; other
-/// processes return `None`. On any error nothing of the run's output is kept.
+/// processes return `None`. On any error, on any worker, nothing of the run's output is
+/// kept and an earlier run's output in the folder is left as it was.
 pub fn replay(opts: &ReplayOptions) -> Result<Option<Summary>, PipelineError> {
     let started = Instant::now();
     let prepared = prepare(opts)?;
     let out = OutputDir::new(&opts.out, opts.layout.process);
     out.prepare()?;
-    match run(opts, &prepared, &out) {
-        Ok(totals) => {
-            out.commit()?;
-            if opts.layout.process != 0 {
-                return Ok(None);
-            }
-            let totals = totals
-                .ok_or_else(|| PipelineError::Dataflow("worker 0 returned no totals".into()))?;
-            let summary = summarize(opts, &prepared.registry, totals, started.elapsed())?;
-            out.write_file("summary.json", summary.to_json().as_bytes())?;
-            Ok(Some(summary))
-        }
-        Err(e) => {
-            out.abandon();
-            Err(e)
-        }
+    let result = run(opts, &prepared, &out);
+    // Committed or not, this process's staging folder has served its purpose.
+    out.abandon();
+    let totals = result?;
+    if opts.layout.process != 0 {
+        return Ok(None);
     }
+    let totals =
+        totals.ok_or_else(|| PipelineError::Dataflow("worker 0 returned no totals".into()))?;
+    let summary = summarize(opts, &prepared.registry, totals, started.elapsed())?;
+    out.write_file("summary.json", summary.to_json().as_bytes())?;
+    Ok(Some(summary))
 }
 
 fn run(
@@ -122,6 +122,8 @@ fn run(
         strategy: opts.strategy.clone(),
         epoch: opts.epoch,
         staging: out.staging(),
+        out_root: out.root().to_owned(),
+        processes: opts.layout.processes,
         progress: progress.clone(),
     });
     let guards = timely::execute(opts.layout.timely_config(), move |worker| {
@@ -132,6 +134,8 @@ fn run(
             strategy,
             epoch,
             staging,
+            out_root,
+            processes,
             progress,
         } = &*shared;
         let index = worker.index();
@@ -147,7 +151,7 @@ fn run(
         let mut control_in = InputHandleVec::<u64, ControlEvent>::new();
         let handles = worker.dataflow::<u64, _, _>(|scope| {
             graph::build(ticks_in.to_stream(scope), control_in.to_stream(scope), &ctx)
-        })?;
+        });
 
         // Control events enter once, on worker 0, and the graph broadcasts them.
         if index == 0 {
@@ -193,32 +197,38 @@ fn run(
             }
         };
         drop(ticks_in);
+        // Every sink finishes its file when the dataflow is dropped.
         wait_until(worker, |w| !w.has_dataflows());
-        read?;
-        if let Some(e) = handles.errors.borrow_mut().take() {
-            return Err(e);
-        }
+        let outcome = read.and_then(|()| match handles.errors.borrow_mut().take() {
+            Some(e) => Err(e),
+            None => Ok(()),
+        });
+        let first_of_process = index % (peers / *processes).max(1) == 0;
+        commit(worker, outcome.is_ok(), first_of_process, out_root, staging)?;
+        outcome?;
         let totals = handles.totals.borrow().clone();
         Ok(WorkerResult { totals })
     })
     .map_err(PipelineError::Dataflow)?;
     let mut totals = None;
-    let mut first_error = None;
+    let mut first_error: Option<PipelineError> = None;
     for (i, result) in guards.join().into_iter().enumerate() {
-        match result {
+        let error = match result {
             Ok(Ok(r)) => {
                 if i == 0 {
                     totals = Some(r.totals);
                 }
+                continue;
             }
-            Ok(Err(e)) => {
-                first_error.get_or_insert(e);
-            }
-            Err(panic) => {
-                first_error.get_or_insert(PipelineError::Dataflow(format!(
-                    "worker {i} failed: {panic}"
-                )));
-            }
+            Ok(Err(e)) => e,
+            Err(panic) => PipelineError::Dataflow(format!("worker {i} failed: {panic}")),
+        };
+        // Report the failure itself, not a worker that stopped because of it.
+        if first_error
+            .as_ref()
+            .is_none_or(|e| matches!(e, PipelineError::PeerFailed))
+        {
+            first_error = Some(error);
         }
     }
     if let Some(bar) = progress {
@@ -232,6 +242,56 @@ fn run(
             None
         }),
     }
+}
+
+/// Commit the run's output only if every worker of every process succeeded.
+///
+/// Three barriers, each an epoch of a small dataflow: (1) every worker learns whether all
+/// succeeded; (2) the first worker of each process removes the earlier run's tables;
+/// (3) every worker moves its own part files into place. Only after the third may
+/// process 0 read the tables for the summary.
+fn commit(
+    worker: &mut timely::worker::Worker,
+    ok: bool,
+    first_of_process: bool,
+    out: &Path,
+    staging: &Path,
+) -> Result<(), PipelineError> {
+    use timely::dataflow::operators::vec::Broadcast;
+    use timely::dataflow::operators::{Inspect, Probe};
+    let all_ok = Rc::new(Cell::new(true));
+    let mut flags = InputHandleVec::<u64, bool>::new();
+    let probe = timely::dataflow::ProbeHandle::new();
+    let seen = Rc::clone(&all_ok);
+    worker.dataflow::<u64, _, _>(|scope| {
+        flags
+            .to_stream(scope)
+            .broadcast()
+            .inspect(move |ok| seen.set(seen.get() && *ok))
+            .probe_with(&probe);
+    });
+    let barrier =
+        |worker: &mut timely::worker::Worker, flags: &mut InputHandleVec<u64, bool>, epoch: u64| {
+            flags.advance_to(epoch);
+            wait_until(worker, |_| !probe.less_than(&epoch));
+        };
+    flags.send(ok);
+    barrier(worker, &mut flags, 1);
+    let mut result = Ok(());
+    if all_ok.get() && first_of_process {
+        result = OutputDir::remove_tables(out);
+    }
+    barrier(worker, &mut flags, 2);
+    if all_ok.get() && result.is_ok() {
+        result = OutputDir::commit_worker(out, staging, worker.index());
+    }
+    barrier(worker, &mut flags, 3);
+    drop(flags);
+    wait_until(worker, |w| !w.has_dataflows());
+    if !all_ok.get() && ok {
+        return Err(PipelineError::PeerFailed);
+    }
+    result
 }
 
 /// How long a waiting worker keeps stepping before it parks.

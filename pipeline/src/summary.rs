@@ -32,7 +32,7 @@ pub struct Summary {
     pub ticks_per_second: f64,
     /// Workers in the job.
     pub workers: usize,
-    /// `(table, rows, sha256)` of the decision tables, independent of the layout.
+    /// `(table, rows, digest)` of the decision tables: a multiset hash of the rows' SHA-256s, the same for every worker layout.
     pub digests: Vec<(String, usize, String)>,
 }
 
@@ -93,7 +93,7 @@ impl Summary {
         );
         for (table, rows, hex) in &self.digests {
             s.push_str(&format!(
-                "{table:<17} {rows} rows, sha256 {}\n",
+                "{table:<17} {rows} rows, digest {}\n",
                 &hex[..16.min(hex.len())]
             ));
         }

@@ -47,8 +47,7 @@ pub use gate::Gated;
 pub use positions::SymbolEpoch;
 
 use crate::config::StrategyConfig;
-use crate::sinks::{sink_parquet, PartWriter, SinkErrors};
-use crate::PipelineError;
+use crate::sinks::{sink_parquet, SinkErrors};
 
 /// What a worker needs to build its copy of the graph.
 #[derive(Debug, Clone)]
@@ -76,12 +75,14 @@ pub struct GraphHandles {
     pub errors: SinkErrors,
 }
 
-/// Build the graph over a tick stream and a control stream.
+/// Build the graph over a tick stream and a control stream. Building never fails, so
+/// every worker builds the same graph; a sink that cannot create its file records the
+/// error in [`GraphHandles::errors`].
 pub fn build<'s>(
     ticks: StreamVec<'s, u64, Tick>,
     control: StreamVec<'s, u64, ControlEvent>,
     ctx: &GraphContext,
-) -> Result<GraphHandles, PipelineError> {
+) -> GraphHandles {
     let scope = ticks.scope();
     let s = &ctx.strategy;
     let registry = Arc::clone(&ctx.registry);
@@ -157,10 +158,15 @@ pub fn build<'s>(
     let probe = ProbeHandle::new();
     let errors: SinkErrors = Rc::new(RefCell::new(None));
     macro_rules! sink {
-        ($stream:expr, $t:ty) => {{
-            let writer = PartWriter::<$t>::create(&ctx.staging, ctx.worker, Arc::clone(&registry))?;
-            sink_parquet($stream, writer, Rc::clone(&errors));
-        }};
+        ($stream:expr, $t:ty) => {
+            sink_parquet::<$t>(
+                $stream,
+                &ctx.staging,
+                ctx.worker,
+                Arc::clone(&registry),
+                Rc::clone(&errors),
+            )
+        };
     }
     sink!(ticks, Tick);
     sink!(signals, Signal);
@@ -171,11 +177,11 @@ pub fn build<'s>(
     // Equity is downstream of every stage (through positions), so its frontier bounds
     // what the whole graph still holds; sinks hold nothing.
     sink!(equity.probe_with(&probe), EquityPoint);
-    Ok(GraphHandles {
+    GraphHandles {
         probe,
         totals,
         errors,
-    })
+    }
 }
 
 /// The accounting record of an order leaving the strategy.

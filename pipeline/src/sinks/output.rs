@@ -1,8 +1,9 @@
 //! The output folder of a run: staging, atomic commit, and reading tables back.
 //!
 //! Each process writes its workers' part files under `<out>/.staging-p<process>/`.
-//! Only when the whole run succeeded are they moved into `<out>/<table>/`; a failed run
-//! leaves no part of its output behind.
+//! Only when every worker of the run has succeeded are the earlier run's tables removed
+//! and the new part files moved into `<out>/<table>/` (see `replay::commit`); a failed
+//! run leaves no part of its output behind and the earlier output untouched.
 
 use std::fs::File;
 use std::path::{Path, PathBuf};
@@ -53,8 +54,8 @@ impl OutputDir {
         self.root.join(format!(".staging-p{}", self.process))
     }
 
-    /// Make sure the folder holds nothing but Bot4 outputs, remove the tables of an
-    /// earlier run (process 0 only) and create a fresh staging folder.
+    /// Make sure the folder holds nothing but Bot4 outputs and create a fresh staging
+    /// folder. An earlier run's tables stay until this run commits.
     pub fn prepare(&self) -> Result<(), PipelineError> {
         let root = &self.root;
         std::fs::create_dir_all(root).map_err(|e| PipelineError::io(root, e))?;
@@ -72,38 +73,37 @@ impl OutputDir {
                 )));
             }
         }
-        if self.process == 0 {
-            for table in TABLES {
-                remove_dir_if_present(&root.join(table))?;
-            }
-            let summary = root.join("summary.json");
-            if summary.exists() {
-                std::fs::remove_file(&summary).map_err(|e| PipelineError::io(&summary, e))?;
-            }
-        }
         let staging = self.staging();
         remove_dir_if_present(&staging)?;
         std::fs::create_dir_all(&staging).map_err(|e| PipelineError::io(&staging, e))
     }
 
-    /// Move this process's part files into their tables.
-    pub fn commit(&self) -> Result<(), PipelineError> {
-        let staging = self.staging();
+    /// Remove an earlier run's tables and summary from `root`.
+    pub fn remove_tables(root: &Path) -> Result<(), PipelineError> {
         for table in TABLES {
-            let from = staging.join(table);
+            remove_dir_if_present(&root.join(table))?;
+        }
+        match std::fs::remove_file(root.join("summary.json")) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => {
+                Err(PipelineError::io(root.join("summary.json"), e))
+            }
+            _ => Ok(()),
+        }
+    }
+
+    /// Move worker `worker`'s part files from `staging` into their tables under `root`.
+    pub fn commit_worker(root: &Path, staging: &Path, worker: usize) -> Result<(), PipelineError> {
+        let part = format!("part-{worker:05}.parquet");
+        for table in TABLES {
+            let from = staging.join(table).join(&part);
             if !from.exists() {
                 continue;
             }
-            let to = self.root.join(table);
+            let to = root.join(table);
             std::fs::create_dir_all(&to).map_err(|e| PipelineError::io(&to, e))?;
-            for entry in std::fs::read_dir(&from).map_err(|e| PipelineError::io(&from, e))? {
-                let entry = entry.map_err(|e| PipelineError::io(&from, e))?;
-                let target = to.join(entry.file_name());
-                std::fs::rename(entry.path(), &target)
-                    .map_err(|e| PipelineError::io(&target, e))?;
-            }
+            std::fs::rename(&from, to.join(&part)).map_err(|e| PipelineError::io(&to, e))?;
         }
-        remove_dir_if_present(&staging)
+        Ok(())
     }
 
     /// Throw this process's staged output away.
@@ -143,6 +143,17 @@ pub fn read_table<T: ArrowRecord>(
     root: &Path,
     registry: &SymbolRegistry,
 ) -> Result<Vec<T>, PipelineError> {
+    let mut rows = Vec::new();
+    for_each_batch::<T>(root, registry, |batch| rows.extend(batch))?;
+    Ok(rows)
+}
+
+/// Call `f` with the rows of each batch of table `T::NAME` under `root`, in file order.
+fn for_each_batch<T: ArrowRecord>(
+    root: &Path,
+    registry: &SymbolRegistry,
+    mut f: impl FnMut(Vec<T>),
+) -> Result<(), PipelineError> {
     let dir = root.join(T::NAME);
     let mut parts: Vec<PathBuf> = std::fs::read_dir(&dir)
         .map_err(|e| PipelineError::io(&dir, e))?
@@ -151,7 +162,6 @@ pub fn read_table<T: ArrowRecord>(
         .filter(|p| p.extension().is_some_and(|x| x == "parquet"))
         .collect();
     parts.sort();
-    let mut rows = Vec::new();
     for path in parts {
         let file = File::open(&path).map_err(|e| PipelineError::io(&path, e))?;
         let reader = ParquetRecordBatchReaderBuilder::try_new(file)
@@ -162,32 +172,45 @@ pub fn read_table<T: ArrowRecord>(
                 path: path.clone(),
                 reason: e.to_string(),
             })?;
-            rows.extend(T::from_batch(&batch, registry).map_err(|source| {
-                PipelineError::Schema {
+            f(
+                T::from_batch(&batch, registry).map_err(|source| PipelineError::Schema {
                     path: path.clone(),
                     source,
-                }
-            })?);
+                })?,
+            );
         }
     }
-    Ok(rows)
+    Ok(())
 }
 
-/// A SHA-256 of a table's rows that does not depend on how they were split into part
-/// files: the hex digest of the sorted rows' canonical text, with the row count.
+/// A digest of a table's rows that does not depend on how they were split into part
+/// files or ordered within them: the SHA-256 of each row's canonical text, summed as
+/// 256-bit integers (a multiset hash), with the row count. Memory stays constant however
+/// long the table is.
 pub fn table_digest<T: ArrowRecord + std::fmt::Debug>(
     root: &Path,
     registry: &SymbolRegistry,
 ) -> Result<(usize, String), PipelineError> {
-    let mut lines: Vec<String> = read_table::<T>(root, registry)?
+    let mut sum = [0u64; 4];
+    let mut rows = 0usize;
+    for_each_batch::<T>(root, registry, |batch| {
+        for row in batch {
+            let digest = Sha256::digest(format!("{row:?}").as_bytes());
+            let mut carry = 0u128;
+            for (i, limb) in sum.iter_mut().enumerate() {
+                let mut bytes = [0u8; 8];
+                bytes.copy_from_slice(&digest[i * 8..i * 8 + 8]);
+                let total = u128::from(*limb) + u128::from(u64::from_le_bytes(bytes)) + carry;
+                *limb = total as u64;
+                carry = total >> 64;
+            }
+            rows += 1;
+        }
+    })?;
+    let hex: String = sum
         .iter()
-        .map(|r| format!("{r:?}"))
+        .rev()
+        .map(|limb| format!("{limb:016x}"))
         .collect();
-    lines.sort_unstable();
-    let mut hasher = Sha256::new();
-    for line in &lines {
-        hasher.update(line.as_bytes());
-        hasher.update(b"\n");
-    }
-    Ok((lines.len(), hex::encode(hasher.finalize())))
+    Ok((rows, hex))
 }

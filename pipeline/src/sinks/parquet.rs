@@ -21,6 +21,9 @@ use crate::PipelineError;
 /// Rows buffered before they are encoded as one Arrow batch.
 const BATCH_ROWS: usize = 8 * 1024;
 
+/// Rows per Parquet row group: what a writer holds in memory before it flushes.
+const ROW_GROUP_ROWS: usize = 128 * 1024;
+
 /// Writes one worker's records of one type to `<dir>/<table>/part-<worker>.parquet`.
 /// The file appears under its final name only when [`PartWriter::finish`] succeeds.
 #[derive(Debug)]
@@ -63,7 +66,7 @@ impl<T: ArrowRecord> PartWriter<T> {
         // not for prices and quantities, which are nearly all distinct.
         let mut props = WriterProperties::builder()
             .set_compression(Compression::ZSTD(level))
-            .set_max_row_group_row_count(Some(1 << 20))
+            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
             .set_dictionary_enabled(false);
         for field in T::schema().fields() {
             if field.data_type() == &arrow_schema::DataType::Utf8 {
@@ -171,24 +174,40 @@ impl<T: ArrowRecord + Clone> Drop for SinkState<T> {
     }
 }
 
-/// Write a stream to its Parquet part file, finishing the file when the dataflow ends.
-/// A failure is recorded in `errors` and later rows are dropped; the run then fails and
-/// nothing of it is committed.
-pub fn sink_parquet<T>(stream: StreamVec<'_, u64, T>, writer: PartWriter<T>, errors: SinkErrors)
-where
+/// Write a stream to worker `worker`'s Parquet part file under `dir`, finishing the
+/// file when the dataflow ends. A failure (to create the file, or later to write it) is
+/// recorded in `errors` and later rows are dropped; the run then fails and nothing of it
+/// is committed. Building the sink never fails, so every worker builds the same graph.
+pub fn sink_parquet<T>(
+    stream: StreamVec<'_, u64, T>,
+    dir: &Path,
+    worker: usize,
+    registry: Arc<SymbolRegistry>,
+    errors: SinkErrors,
+) where
     T: ArrowRecord + Clone + 'static,
 {
     let mut builder = OperatorBuilder::new(format!("Sink({})", T::NAME), stream.scope());
     let mut input = builder.new_input(stream, Pipeline);
     builder.set_notify_for(0, FrontierInterest::Never);
-    let mut state = SinkState {
-        writer,
-        errors,
-        failed: false,
+    let mut state = match PartWriter::create(dir, worker, registry) {
+        Ok(writer) => Some(SinkState {
+            writer,
+            errors,
+            failed: false,
+        }),
+        Err(e) => {
+            errors.borrow_mut().get_or_insert(e);
+            None
+        }
     };
     builder.build(move |_capabilities| {
         move |_frontiers| {
-            input.for_each(|_cap, data| state.push(data));
+            input.for_each(|_cap, data| {
+                if let Some(state) = state.as_mut() {
+                    state.push(data);
+                }
+            });
         }
     });
 }

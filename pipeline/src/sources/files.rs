@@ -1,7 +1,8 @@
 //! Finding tick files, checking their schema, and cutting them into units of work.
 //!
 //! A unit is one Parquet row group or one CSV file. Units are numbered in file-path
-//! order, then row-group order, and unit `i` is read by worker `i mod peers`. Every tick
+//! order, then row-group order, and dealt out to workers by file (or by unit when there
+//! are fewer files than workers; see [`InputPlan::for_worker`]). Every tick
 //! gets `seq = file_index · 2⁴⁰ + row_in_file`, so its identity does not depend on which
 //! worker reads it.
 
@@ -59,12 +60,23 @@ pub struct InputPlan {
 }
 
 impl InputPlan {
-    /// The units worker `index` of `peers` reads.
+    /// The units worker `index` of `peers` reads. With at least as many files as workers,
+    /// whole files are dealt out (file `f` to worker `f mod peers`): a folder of
+    /// per-symbol files is then read by the workers that own those symbols. With fewer
+    /// files, units (row groups) are dealt out instead, so that every worker reads.
     pub fn for_worker(&self, index: usize, peers: usize) -> Vec<Unit> {
+        let files = self.units.last().map_or(0, |u| u.file_index as usize + 1);
         self.units
             .iter()
             .enumerate()
-            .filter(|(i, _)| i % peers == index)
+            .filter(|(i, u)| {
+                let share = if files >= peers {
+                    u.file_index as usize
+                } else {
+                    *i
+                };
+                share % peers == index
+            })
             .map(|(_, u)| u.clone())
             .collect()
     }
@@ -76,13 +88,20 @@ impl InputPlan {
 }
 
 /// The tick files under `input` (a file, or a folder searched recursively for
-/// `.parquet` and `.csv` files, preferring its `ticks/` subfolder), cut into units.
-pub fn plan_inputs(input: &Path) -> Result<InputPlan, PipelineError> {
+/// `.parquet` and `.csv` files, preferring its `ticks/` subfolder, leaving out the
+/// instrument registry), cut into units.
+pub fn plan_inputs(input: &Path, registry: Option<&Path>) -> Result<InputPlan, PipelineError> {
     let meta = std::fs::metadata(input).map_err(|e| PipelineError::io(input, e))?;
     let mut files = Vec::new();
     if meta.is_dir() {
         let ticks = input.join("ticks");
         collect_files(if ticks.is_dir() { &ticks } else { input }, &mut files)?;
+        // The registry may sit among the tick files; it is not one.
+        let explicit = registry.and_then(|r| r.canonicalize().ok());
+        files.retain(|f| {
+            f.file_name().is_none_or(|n| n != "instruments.csv")
+                && (explicit.is_none() || f.canonicalize().ok() != explicit)
+        });
         if files.is_empty() {
             return Err(PipelineError::Input {
                 path: input.to_owned(),
