@@ -312,3 +312,58 @@ fn help_works_for_every_command() {
         );
     }
 }
+
+#[test]
+fn a_failed_run_leaves_the_earlier_output_untouched() {
+    let dir = workspace();
+    let good = dir.path().join("good");
+    std::fs::create_dir(&good).expect("creating the good input folder");
+    write(&good, "ticks.csv", GOOD_TICKS);
+    std::fs::copy(
+        dir.path().join("instruments.csv"),
+        good.join("instruments.csv"),
+    )
+    .expect("copying the registry");
+    let out = dir.path().join("out");
+    let first = run_bot4(&replay_args(&good, &out, &["--workers", "2"]), TIMEOUT);
+    assert!(first.status.success(), "{}", first.describe());
+    let before = std::fs::read(out.join("summary.json")).expect("summary of the first run");
+    let ticks_before = std::fs::read(out.join("ticks").join("part-00000.parquet"))
+        .expect("a tick part of the first run");
+
+    // A second run into the same folder that fails on its second worker's file.
+    let bad = dir.path().join("bad");
+    std::fs::create_dir(&bad).expect("creating the bad input folder");
+    write(&bad, "a.csv", GOOD_TICKS);
+    write(
+        &bad,
+        "b.csv",
+        "ts,symbol,kind,price,size,side\n\
+         1767225601000000000,ETH-USDT,trade,3000.00,1,sell\n\
+         1767225600500000000,ETH-USDT,trade,3000.01,1,buy\n",
+    );
+    let args = replay_args(&bad, &out, &["--workers", "2", "--instruments"]);
+    let mut args = args;
+    args.push(dir.path().join("instruments.csv").display().to_string());
+    let second = run_bot4(&args, TIMEOUT);
+    assert!(!second.status.success(), "{}", second.describe());
+    assert!(
+        second.stderr.contains("must be sorted by ts"),
+        "{}",
+        second.describe()
+    );
+    assert_eq!(
+        std::fs::read(out.join("summary.json")).expect("the first summary is still there"),
+        before
+    );
+    assert_eq!(
+        std::fs::read(out.join("ticks").join("part-00000.parquet")).expect("the first ticks"),
+        ticks_before
+    );
+    let staging: Vec<_> = std::fs::read_dir(&out)
+        .expect("listing the output folder")
+        .filter_map(Result::ok)
+        .filter(|e| e.file_name().to_string_lossy().starts_with(".staging"))
+        .collect();
+    assert!(staging.is_empty(), "no staging folder is left behind");
+}

@@ -111,8 +111,25 @@ fn cluster(input: &Path, out: &Path, scratch: &Path) -> Digests {
         .unwrap_or_else(|e| panic!("process 0 writes summary.json: {e}\n{}", report()));
     let summary: serde_json::Value = serde_json::from_str(&summary).expect("summary.json is JSON");
     let d = digests(out, &registry_of(input));
-    // Only the totals: the summary's digests may be taken before process 1 has moved its
-    // part files into place.
+    // Process 0 summarises only after every worker of both processes has committed, so
+    // its digests cover the whole tables.
+    for entry in summary["digests"]
+        .as_array()
+        .expect("digests in summary.json")
+    {
+        let (table, rows, digest) = (&entry[0], &entry[1], &entry[2]);
+        let table = table.as_str().expect("table name");
+        assert_eq!(
+            rows,
+            &serde_json::json!(d.rows(table)),
+            "summary.json rows of {table}"
+        );
+        assert_eq!(
+            digest,
+            &serde_json::json!(d.digest(table)),
+            "summary.json digest of {table}"
+        );
+    }
     assert_eq!(summary["workers"], 4, "summary.json of the cluster run");
     assert_eq!(
         summary["ticks"], d.ticks,

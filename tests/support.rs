@@ -90,10 +90,18 @@ pub struct Digests {
 impl Digests {
     /// Rows of `table`.
     pub fn rows(&self, table: &str) -> usize {
+        self.entry(table).1
+    }
+
+    /// The digest of `table`.
+    pub fn digest(&self, table: &str) -> &str {
+        &self.entry(table).2
+    }
+
+    fn entry(&self, table: &str) -> &(&'static str, usize, String) {
         self.tables
             .iter()
             .find(|(name, _, _)| *name == table)
-            .map(|(_, rows, _)| *rows)
             .unwrap_or_else(|| panic!("no digest of table `{table}`"))
     }
 
