@@ -328,7 +328,7 @@ fn a_failed_run_leaves_the_earlier_output_untouched() {
     let first = run_bot4(&replay_args(&good, &out, &["--workers", "2"]), TIMEOUT);
     assert!(first.status.success(), "{}", first.describe());
     let before = std::fs::read(out.join("summary.json")).expect("summary of the first run");
-    let ticks_before = std::fs::read(out.join("ticks").join("part-00000.parquet"))
+    let ticks_before = std::fs::read(out.join("ticks").join("part-00000-0000.parquet"))
         .expect("a tick part of the first run");
 
     // A second run into the same folder that fails on its second worker's file.
@@ -357,7 +357,7 @@ fn a_failed_run_leaves_the_earlier_output_untouched() {
         before
     );
     assert_eq!(
-        std::fs::read(out.join("ticks").join("part-00000.parquet")).expect("the first ticks"),
+        std::fs::read(out.join("ticks").join("part-00000-0000.parquet")).expect("the first ticks"),
         ticks_before
     );
     let staging: Vec<_> = std::fs::read_dir(&out)

@@ -93,15 +93,22 @@ impl OutputDir {
 
     /// Move worker `worker`'s part files from `staging` into their tables under `root`.
     pub fn commit_worker(root: &Path, staging: &Path, worker: usize) -> Result<(), PipelineError> {
-        let part = format!("part-{worker:05}.parquet");
+        let prefix = format!("part-{worker:05}-");
         for table in TABLES {
-            let from = staging.join(table).join(&part);
-            if !from.exists() {
+            let from = staging.join(table);
+            let Ok(entries) = std::fs::read_dir(&from) else {
                 continue;
-            }
+            };
             let to = root.join(table);
             std::fs::create_dir_all(&to).map_err(|e| PipelineError::io(&to, e))?;
-            std::fs::rename(&from, to.join(&part)).map_err(|e| PipelineError::io(&to, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| PipelineError::io(&from, e))?;
+                let name = entry.file_name();
+                if name.to_string_lossy().starts_with(&prefix) {
+                    std::fs::rename(entry.path(), to.join(&name))
+                        .map_err(|e| PipelineError::io(&to, e))?;
+                }
+            }
         }
         Ok(())
     }

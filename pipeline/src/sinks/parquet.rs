@@ -24,8 +24,15 @@ const BATCH_ROWS: usize = 8 * 1024;
 /// Rows per Parquet row group: what a writer holds in memory before it flushes.
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
-/// Writes one worker's records of one type to `<dir>/<table>/part-<worker>.parquet`.
-/// The file appears under its final name only when [`PartWriter::finish`] succeeds.
+/// Rows per part file of a worker. A Parquet writer keeps the metadata of every row group
+/// it has written until it closes the file (measured: ~7 bytes a tick row), so a long
+/// replay rolls over to a new file rather than let memory grow with the input.
+const FILE_ROWS: u64 = 16 * ROW_GROUP_ROWS as u64;
+
+/// Writes one worker's records of one type to `<dir>/<table>/part-<worker>-<n>.parquet`,
+/// starting a new file every [`FILE_ROWS`] rows; or, made with
+/// [`PartWriter::create_at`], to one given file. A file appears under its final name
+/// only when it is complete.
 #[derive(Debug)]
 pub struct PartWriter<T> {
     path: PathBuf,
@@ -33,7 +40,15 @@ pub struct PartWriter<T> {
     writer: Option<ArrowWriter<File>>,
     rows: Vec<T>,
     written: u64,
+    in_file: u64,
+    /// `(table folder, worker, next file number)` when rolling over files.
+    roll: Option<(PathBuf, usize, u32)>,
     registry: Arc<SymbolRegistry>,
+}
+
+/// The name of file `n` of worker `worker`'s part of a table.
+pub fn part_file_name(worker: usize, n: u32) -> String {
+    format!("part-{worker:05}-{n:04}.parquet")
 }
 
 impl<T: ArrowRecord> PartWriter<T> {
@@ -43,46 +58,24 @@ impl<T: ArrowRecord> PartWriter<T> {
         worker: usize,
         registry: Arc<SymbolRegistry>,
     ) -> Result<Self, PipelineError> {
-        Self::create_at(
-            &dir.join(T::NAME).join(format!("part-{worker:05}.parquet")),
-            registry,
-        )
+        let table = dir.join(T::NAME);
+        let mut writer = Self::create_at(&table.join(part_file_name(worker, 0)), registry)?;
+        writer.roll = Some((table, worker, 1));
+        Ok(writer)
     }
 
-    /// A writer for the file `path`, written as a hidden `.partial` sibling until
+    /// A writer for the one file `path`, written as a hidden `.partial` sibling until
     /// [`PartWriter::finish`].
     pub fn create_at(path: &Path, registry: Arc<SymbolRegistry>) -> Result<Self, PipelineError> {
-        let folder = path.parent().unwrap_or(Path::new("."));
-        std::fs::create_dir_all(folder).map_err(|e| PipelineError::io(folder, e))?;
-        let path = path.to_owned();
-        let name = path
-            .file_name()
-            .map(|n| n.to_string_lossy().into_owned())
-            .unwrap_or_default();
-        let partial = folder.join(format!(".{name}.partial"));
-        let file = File::create(&partial).map_err(|e| PipelineError::io(&partial, e))?;
-        let level = ZstdLevel::try_new(1).map_err(|e| PipelineError::parquet(&partial, e))?;
-        // Dictionaries pay off for the few distinct strings (symbols, sides, statuses),
-        // not for prices and quantities, which are nearly all distinct.
-        let mut props = WriterProperties::builder()
-            .set_compression(Compression::ZSTD(level))
-            .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
-            .set_dictionary_enabled(false);
-        for field in T::schema().fields() {
-            if field.data_type() == &arrow_schema::DataType::Utf8 {
-                props = props
-                    .set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), true);
-            }
-        }
-        let props = props.build();
-        let writer = ArrowWriter::try_new(file, T::schema(), Some(props))
-            .map_err(|e| PipelineError::parquet(&partial, e))?;
+        let (partial, writer) = open::<T>(path)?;
         Ok(Self {
-            path,
+            path: path.to_owned(),
             partial,
             writer: Some(writer),
             rows: Vec::with_capacity(BATCH_ROWS),
             written: 0,
+            in_file: 0,
+            roll: None,
             registry,
         })
     }
@@ -115,14 +108,23 @@ impl<T: ArrowRecord> PartWriter<T> {
             .write(&batch)
             .map_err(|e| PipelineError::parquet(&self.partial, e))?;
         self.written += self.rows.len() as u64;
+        self.in_file += self.rows.len() as u64;
         self.rows.clear();
+        if self.in_file >= FILE_ROWS {
+            if let Some((table, worker, n)) = self.roll.clone() {
+                self.close_file()?;
+                let path = table.join(part_file_name(worker, n));
+                let (partial, writer) = open::<T>(&path)?;
+                (self.path, self.partial, self.writer) = (path, partial, Some(writer));
+                self.in_file = 0;
+                self.roll = Some((table, worker, n + 1));
+            }
+        }
         Ok(())
     }
 
-    /// Write what is buffered, close the file and give it its final name. Returns the
-    /// number of rows written.
-    pub fn finish(&mut self) -> Result<u64, PipelineError> {
-        self.flush()?;
+    /// Close the current file and give it its final name.
+    fn close_file(&mut self) -> Result<(), PipelineError> {
         if let Some(writer) = self.writer.take() {
             let file = writer
                 .into_inner()
@@ -132,8 +134,44 @@ impl<T: ArrowRecord> PartWriter<T> {
             std::fs::rename(&self.partial, &self.path)
                 .map_err(|e| PipelineError::io(&self.path, e))?;
         }
+        Ok(())
+    }
+
+    /// Write what is buffered, close the file and give it its final name. Returns the
+    /// number of rows written over all files.
+    pub fn finish(&mut self) -> Result<u64, PipelineError> {
+        self.flush()?;
+        self.close_file()?;
         Ok(self.written)
     }
+}
+
+/// Create `path`'s hidden `.partial` sibling and a Parquet writer on it.
+fn open<T: ArrowRecord>(path: &Path) -> Result<(PathBuf, ArrowWriter<File>), PipelineError> {
+    let folder = path.parent().unwrap_or(Path::new("."));
+    std::fs::create_dir_all(folder).map_err(|e| PipelineError::io(folder, e))?;
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    let partial = folder.join(format!(".{name}.partial"));
+    let file = File::create(&partial).map_err(|e| PipelineError::io(&partial, e))?;
+    let level = ZstdLevel::try_new(1).map_err(|e| PipelineError::parquet(&partial, e))?;
+    // Dictionaries pay off for the few distinct strings (symbols, sides, statuses), not
+    // for prices and quantities, which are nearly all distinct.
+    let mut props = WriterProperties::builder()
+        .set_compression(Compression::ZSTD(level))
+        .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
+        .set_dictionary_enabled(false);
+    for field in T::schema().fields() {
+        if field.data_type() == &arrow_schema::DataType::Utf8 {
+            props =
+                props.set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), true);
+        }
+    }
+    let writer = ArrowWriter::try_new(file, T::schema(), Some(props.build()))
+        .map_err(|e| PipelineError::parquet(&partial, e))?;
+    Ok((partial, writer))
 }
 
 /// The first error any sink of this worker met; the run fails with it.
