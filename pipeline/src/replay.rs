@@ -95,7 +95,18 @@ pub fn replay(opts: &ReplayOptions) -> Result<Option<Summary>, PipelineError> {
     let prepared = prepare(opts)?;
     let out = OutputDir::new(&opts.out, opts.layout.process);
     out.prepare()?;
+    tracing::info!(
+        units = prepared.plan.units.len(),
+        rows = prepared.plan.total_rows(),
+        prepare_ms = started.elapsed().as_millis() as u64,
+        "replay prepared"
+    );
     let result = run(opts, &prepared, &out);
+    tracing::info!(
+        run_ms = started.elapsed().as_millis() as u64,
+        ok = result.is_ok(),
+        "dataflow finished"
+    );
     // Committed or not, this process's staging folder has served its purpose.
     out.abandon();
     let totals = result?;
