@@ -45,6 +45,22 @@ impl ReportStatus {
         )
     }
 
+    /// Every status, in lifecycle order.
+    pub const ALL: [ReportStatus; 7] = [
+        ReportStatus::Submitted,
+        ReportStatus::Accepted,
+        ReportStatus::PartiallyFilled,
+        ReportStatus::Filled,
+        ReportStatus::Cancelled,
+        ReportStatus::Expired,
+        ReportStatus::Rejected,
+    ];
+
+    /// The status named `text` (as written by [`ReportStatus::as_str`]).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
     /// Name as stored in files.
     pub fn as_str(self) -> &'static str {
         match self {

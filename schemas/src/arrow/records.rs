@@ -29,21 +29,6 @@ fn parse_liquidity(t: &str) -> Option<Liquidity> {
     }
 }
 
-fn parse_status(t: &str) -> Option<ReportStatus> {
-    use ReportStatus::*;
-    [
-        Submitted,
-        Accepted,
-        PartiallyFilled,
-        Filled,
-        Cancelled,
-        Expired,
-        Rejected,
-    ]
-    .into_iter()
-    .find(|s| s.as_str() == t)
-}
-
 fn urgency_str(u: Urgency) -> &'static str {
     match u {
         Urgency::Passive => "passive",
@@ -682,7 +667,7 @@ impl ArrowRecord for ExecutionReport {
         let r = Reader::new(batch, Self::NAME);
         let (ts, client_id, symbol) = (r.ts("ts")?, r.u64("client_id")?, r.symbols("symbol", reg)?);
         let side = r.parsed("side", "`buy` or `sell`", Side::parse)?;
-        let status = r.parsed("status", "an order status", parse_status)?;
+        let status = r.parsed("status", "an order status", ReportStatus::parse)?;
         let (fill_qty, fill_price, fee) = (
             r.decimal("fill_qty")?,
             r.decimal("fill_price")?,
