@@ -83,7 +83,7 @@ pub fn run_replay(opts: &ReplayOptions) -> Summary {
 pub struct Digests {
     /// Rows of `ticks/`.
     pub ticks: usize,
-    /// `(table, rows, sha256)` of orders, reports, fills, positions and equity.
+    /// `(table, rows, digest)` of orders, reports, fills, positions and equity.
     pub tables: Vec<(&'static str, usize, String)>,
 }
 
