@@ -70,7 +70,7 @@ pub fn decimal_from_f64(value: f64) -> Option<Decimal> {
         .or_else(|| Decimal::from_scientific(&format!("{value:e}")).ok())
 }
 
-/// Check that a [`from_scaled_i128`] failure is reported with its place.
+/// The error for a decimal that could not be read, naming its column and row.
 pub(crate) fn bad_decimal(column: &str, row: usize, reason: String) -> SchemaError {
     SchemaError::BadValue {
         column: column.to_owned(),

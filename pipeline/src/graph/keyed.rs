@@ -56,7 +56,8 @@ impl Keyed for Order {
     fn symbol(&self) -> SymbolId {
         self.symbol
     }
-    /// Cancels before new orders of the same id, which cannot happen, keep the order total.
+    /// `(ts, client_id, is_new)`: a cancel sorts before a new order with the same time
+    /// and id, which keeps the order total.
     fn key(&self) -> Self::Key {
         (
             self.ts,
@@ -215,20 +216,27 @@ where
         let mut produced = Vec::new();
         move |(in_a, frontier_a), (in_b, frontier_b), output| {
             let port = output.output_index();
-            in_a.for_each(|cap, data| {
-                if let Some(cap) = cap.retain_least(port) {
-                    let entry = stash
+            // The epoch's entry, created under the first capability that arrives for it.
+            fn entry<A, B>(
+                stash: &mut BTreeMap<u64, Pair<A, B>>,
+                cap: timely::dataflow::operators::InputCapability<u64>,
+                port: usize,
+            ) -> Option<&mut Pair<A, B>> {
+                let cap = cap.retain_least(port)?;
+                Some(
+                    stash
                         .entry(*cap.time())
-                        .or_insert_with(|| (cap, Vec::new(), Vec::new()));
-                    entry.1.append(data);
+                        .or_insert_with(|| (cap, Vec::new(), Vec::new())),
+                )
+            }
+            in_a.for_each(|cap, data| {
+                if let Some(e) = entry(&mut stash, cap, port) {
+                    e.1.append(data);
                 }
             });
             in_b.for_each(|cap, data| {
-                if let Some(cap) = cap.retain_least(port) {
-                    let entry = stash
-                        .entry(*cap.time())
-                        .or_insert_with(|| (cap, Vec::new(), Vec::new()));
-                    entry.2.append(data);
+                if let Some(e) = entry(&mut stash, cap, port) {
+                    e.2.append(data);
                 }
             });
             while let Some(entry) = stash.first_entry() {

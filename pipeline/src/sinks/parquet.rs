@@ -1,4 +1,4 @@
-//! A Parquet part file per worker and record type, and the sink operator that fills it.
+//! Parquet part files per worker and record type, and the sink operator that fills them.
 
 use std::cell::RefCell;
 use std::fs::File;
