@@ -19,21 +19,50 @@ use bot4_pipeline::sources::synthetic::{SyntheticConfig, SyntheticMarket};
 use bot4_pipeline::PipelineError;
 use bot4_schemas::{Instrument, OrderIntent, SymbolId, Tick, NANOS_PER_SECOND};
 
-/// The market of the replay benchmark: 8 symbols for 10 minutes at 50 clock steps per
-/// second, about 50 ticks per symbol in every 1 s epoch (≈ 240 000 ticks in all).
-pub fn dense_market() -> SyntheticConfig {
-    SyntheticConfig {
-        symbols: 8,
-        duration: 600 * NANOS_PER_SECOND,
-        events_per_second: 50.0,
-        seed: 1,
-        ..SyntheticConfig::default()
-    }
+/// The markets of the replay benchmark, by how many ticks each 1 s epoch carries: the
+/// order loop closes once per epoch on every worker, so the sparser the market, the more
+/// of a replay is spent on that per-epoch synchronisation rather than on ticks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BenchMarket {
+    /// 8 symbols for 10 minutes at 50 clock steps per second: about 400 ticks in every
+    /// 1 s epoch (≈ 240 000 ticks in all).
+    Dense,
+    /// 8 symbols for 5 minutes at 200 clock steps per second: about 1 600 ticks in every
+    /// 1 s epoch (≈ 470 000 ticks in all), as a few liquid pairs' quotes and trades.
+    Busy,
 }
 
-/// Write [`dense_market`] as Parquet tick files under `dir`.
-pub fn write_dense_market(dir: &Path) -> Result<Generated, PipelineError> {
-    generate(dense_market(), dir, None)
+impl BenchMarket {
+    /// Every market, in the order the benchmark runs them.
+    pub const ALL: [BenchMarket; 2] = [BenchMarket::Dense, BenchMarket::Busy];
+
+    /// The market's name in benchmark ids.
+    pub fn name(self) -> &'static str {
+        match self {
+            BenchMarket::Dense => "dense",
+            BenchMarket::Busy => "busy",
+        }
+    }
+
+    /// Its synthetic market.
+    pub fn config(self) -> SyntheticConfig {
+        let (minutes, events_per_second) = match self {
+            BenchMarket::Dense => (10, 50.0),
+            BenchMarket::Busy => (5, 200.0),
+        };
+        SyntheticConfig {
+            symbols: 8,
+            duration: minutes * 60 * NANOS_PER_SECOND,
+            events_per_second,
+            seed: 1,
+            ..SyntheticConfig::default()
+        }
+    }
+
+    /// Write it as Parquet tick files under `dir`.
+    pub fn write(self, dir: &Path) -> Result<Generated, PipelineError> {
+        generate(self.config(), dir, None)
+    }
 }
 
 /// The symbol the chain benchmarks follow: the first and most liquid of the universe.

@@ -21,10 +21,14 @@ use crate::summary::Summary;
 use crate::PipelineError;
 
 /// Ticks a worker reads before it lets the graph catch up.
-const READ_BATCH: usize = 4096;
+const READ_BATCH: usize = 128;
 
-/// Epochs the input may run ahead of the graph's outputs; bounds memory.
-const MAX_LAG_EPOCHS: u64 = 16;
+/// Ticks a worker may have in the graph, sent but not yet through to its outputs.
+const MAX_TICKS_IN_FLIGHT: u64 = 1 << 15;
+
+/// Epochs a worker's input may run ahead of the graph's outputs: every epoch in flight
+/// is a capability each waiting operator holds and timely tracks.
+const MAX_EPOCHS_IN_FLIGHT: usize = 256;
 
 /// Everything a replay needs.
 #[derive(Debug, Clone)]
@@ -176,11 +180,16 @@ fn run(
         }
         drop(control_in);
 
+        let mut in_flight = InFlight::default();
         let mut source = TickSource::new(plan.for_worker(index, peers), Arc::clone(registry));
         let mut batch = Vec::with_capacity(READ_BATCH);
+        let (started, mut reading, mut waiting) = (Instant::now(), Duration::ZERO, Duration::ZERO);
         let read = loop {
             batch.clear();
-            let n = match source.fill(&mut batch, READ_BATCH) {
+            let clock = Instant::now();
+            let filled = source.fill(&mut batch, READ_BATCH);
+            reading += clock.elapsed();
+            let n = match filled {
                 Ok(0) => break Ok(()),
                 Ok(n) => n,
                 Err(e) => break Err(e),
@@ -189,27 +198,38 @@ fn run(
                 let e = epoch.epoch_of(tick.ts);
                 if e > *ticks_in.time() {
                     ticks_in.advance_to(e);
-                    // At most MAX_LAG_EPOCHS epochs in flight: memory stays flat and
-                    // timely's frontiers stay small.
-                    let horizon = e.saturating_sub(MAX_LAG_EPOCHS);
-                    if handles.probe.less_than(&horizon) {
-                        worker.step();
-                        wait_until(worker, |_| !handles.probe.less_than(&horizon));
-                    }
+                    in_flight.start_epoch(e);
                 }
                 ticks_in.send(tick);
+                in_flight.sent += 1;
             }
             if let Some(bar) = progress {
                 bar.inc(n as u64);
             }
+            // Small batches and a step after each: a peer waiting on this worker's
+            // progress (the order loop closes every epoch) waits one batch at most.
             worker.step();
+            if in_flight.over(frontier(&handles.probe), 1) {
+                let clock = Instant::now();
+                wait_until(worker, |_| !in_flight.over(frontier(&handles.probe), 2));
+                waiting += clock.elapsed();
+            }
             if handles.errors.borrow().is_some() {
                 break Ok(());
             }
         };
         drop(ticks_in);
+        let fed = started.elapsed();
         // Every sink finishes its file when the dataflow is dropped.
         wait_until(worker, |w| !w.has_dataflows());
+        tracing::debug!(
+            worker = index,
+            fed_ms = fed.as_millis() as u64,
+            reading_ms = reading.as_millis() as u64,
+            throttled_ms = waiting.as_millis() as u64,
+            draining_ms = (started.elapsed() - fed).as_millis() as u64,
+            "worker finished its input"
+        );
         let outcome = read.and_then(|()| match handles.errors.borrow_mut().take() {
             Some(e) => Err(e),
             None => Ok(()),
@@ -305,6 +325,52 @@ fn commit(
     result
 }
 
+/// The ticks a worker has sent into the graph that the graph's outputs have not yet
+/// passed: what the worker's input holds in memory downstream.
+#[derive(Debug, Default)]
+struct InFlight {
+    /// Ticks sent so far.
+    sent: u64,
+    /// `(epoch, ticks sent before it)` for each epoch begun and not yet through.
+    starts: std::collections::VecDeque<(u64, u64)>,
+}
+
+impl InFlight {
+    /// The input moves on to epoch `e`.
+    fn start_epoch(&mut self, e: u64) {
+        self.starts.push_back((e, self.sent));
+    }
+
+    /// Whether more than `1/part` of the ticks or epochs the graph may hold are in
+    /// flight. Past the whole of either the worker stops reading until both are down to
+    /// half: memory stays flat however long the replay, and the workers still run far
+    /// enough ahead of each other that none waits on a peer's every epoch.
+    fn over(&mut self, frontier: Option<u64>, part: u64) -> bool {
+        self.count(frontier) > MAX_TICKS_IN_FLIGHT / part
+            || self.starts.len() > MAX_EPOCHS_IN_FLIGHT / part as usize
+    }
+
+    /// Ticks sent but not yet through, given the outputs' frontier (`None` once the
+    /// graph holds nothing).
+    fn count(&mut self, frontier: Option<u64>) -> u64 {
+        let Some(frontier) = frontier else {
+            self.starts.clear();
+            return 0;
+        };
+        // Epochs before the frontier are through; every tick sent before the first epoch
+        // that is not is through with them.
+        while self.starts.front().is_some_and(|&(e, _)| e < frontier) {
+            self.starts.pop_front();
+        }
+        self.sent - self.starts.front().map_or(self.sent, |&(_, sent)| sent)
+    }
+}
+
+/// The least time `probe` may still see, if any (epochs are totally ordered).
+fn frontier(probe: &timely::dataflow::ProbeHandle<u64>) -> Option<u64> {
+    probe.with_frontier(|f| f.first().copied())
+}
+
 /// How long a waiting worker keeps stepping before it parks.
 const SPIN: Duration = Duration::from_micros(200);
 
@@ -367,4 +433,31 @@ fn digest<T: ArrowRecord + std::fmt::Debug>(
 ) -> Result<(String, usize, String), PipelineError> {
     let (rows, hex) = table_digest::<T>(root, registry)?;
     Ok((T::NAME.to_owned(), rows, hex))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::InFlight;
+
+    #[test]
+    fn in_flight_counts_ticks_of_epochs_the_frontier_has_not_passed() {
+        let mut f = InFlight::default();
+        for (epoch, ticks) in [(3u64, 5u64), (4, 2), (7, 4)] {
+            f.start_epoch(epoch);
+            f.sent += ticks;
+        }
+        assert_eq!(f.count(Some(0)), 11);
+        assert_eq!(
+            f.count(Some(3)),
+            11,
+            "epoch 3 is not through while the frontier is at 3"
+        );
+        assert_eq!(f.count(Some(4)), 6);
+        assert_eq!(f.count(Some(6)), 4, "epochs 4..6 are through");
+        assert_eq!(f.count(Some(5)), 4, "a count never goes back");
+        f.start_epoch(9);
+        f.sent += 1;
+        assert_eq!(f.count(Some(8)), 1);
+        assert_eq!(f.count(None), 0);
+    }
 }

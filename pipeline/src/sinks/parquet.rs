@@ -9,7 +9,7 @@ use std::sync::Arc;
 use bot4_schemas::{ArrowRecord, SymbolRegistry};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
-use parquet::file::properties::WriterProperties;
+use parquet::file::properties::{EnabledStatistics, WriterProperties};
 use parquet::schema::types::ColumnPath;
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::builder_rc::OperatorBuilder;
@@ -25,8 +25,8 @@ const BATCH_ROWS: usize = 8 * 1024;
 const ROW_GROUP_ROWS: usize = 128 * 1024;
 
 /// Rows per part file of a worker. A Parquet writer keeps the metadata of every row group
-/// it has written until it closes the file (measured: ~7 bytes a tick row), so a long
-/// replay rolls over to a new file rather than let memory grow with the input.
+/// it has written until it closes the file, so a long replay rolls over to a new file
+/// rather than let memory grow with the input.
 const FILE_ROWS: u64 = 16 * ROW_GROUP_ROWS as u64;
 
 /// Writes one worker's records of one type to `<dir>/<table>/part-<worker>-<n>.parquet`,
@@ -164,9 +164,19 @@ fn open<T: ArrowRecord>(path: &Path) -> Result<(PathBuf, ArrowWriter<File>), Pip
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_dictionary_enabled(false);
     for field in T::schema().fields() {
-        if field.data_type() == &arrow_schema::DataType::Utf8 {
-            props =
-                props.set_column_dictionary_enabled(ColumnPath::from(field.name().as_str()), true);
+        let column = || ColumnPath::from(field.name().as_str());
+        match field.data_type() {
+            arrow_schema::DataType::Utf8 => {
+                props = props.set_column_dictionary_enabled(column(), true);
+            }
+            // A decimal's min/max statistics are slices of the encoded batch, and they
+            // keep that whole batch alive until the file closes: ~7 bytes a tick row,
+            // growing with the input. Prices and quantities are seldom filtered on, so
+            // they go without statistics; times, sequences and symbols keep theirs.
+            arrow_schema::DataType::Decimal128(..) => {
+                props = props.set_column_statistics_enabled(column(), EnabledStatistics::None);
+            }
+            _ => {}
         }
     }
     let writer = ArrowWriter::try_new(file, T::schema(), Some(props.build()))
