@@ -10,8 +10,10 @@
 
 #![deny(unsafe_code)]
 
+pub mod bars;
 pub mod equity;
 pub mod features;
+pub mod indicators;
 pub mod model;
 pub mod orders;
 pub mod positions;

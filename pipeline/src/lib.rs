@@ -11,4 +11,5 @@ pub mod sources;
 pub use error::PipelineError;
 pub mod generate;
 pub mod replay;
+pub mod research;
 pub mod summary;

@@ -7,6 +7,7 @@ use anyhow::Context;
 use bot4_pipeline::config::{parse_duration, parse_epoch, Layout, StrategyConfig};
 use bot4_pipeline::generate::generate;
 use bot4_pipeline::replay::{replay, ReplayOptions};
+use bot4_pipeline::research::indicators::{indicators, IndicatorOptions};
 use bot4_pipeline::sources::synthetic::SyntheticConfig;
 use bot4_schemas::Decimal;
 use clap::{Args, Parser, Subcommand};
@@ -31,6 +32,22 @@ enum Command {
     Replay(ReplayArgs),
     /// Generate a day of 20 symbols and replay it, writing under ./bot4-out.
     Demo(DemoArgs),
+    /// Compute every indicator column for a file of OHLCV bars or ticks.
+    Indicators(IndicatorsArgs),
+}
+
+#[derive(Debug, Args)]
+struct IndicatorsArgs {
+    /// Bars (.csv or .parquet with columns ts, open, high, low, close, volume and
+    /// optionally symbol), or tick files as `bot4 replay` reads them.
+    #[arg(long)]
+    input: PathBuf,
+    /// The Parquet file to write: the bars, then one column per indicator.
+    #[arg(long)]
+    out: PathBuf,
+    /// Width of the bars cut from tick input, e.g. 1m or 1h.
+    #[arg(long, default_value = "1m")]
+    bar: String,
 }
 
 #[derive(Debug, Args)]
@@ -183,6 +200,26 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             run_replay(&opts)?;
             say(&format!(
                 "outputs: {}/{{ticks,signals,orders,reports,fills,positions,equity}}/*.parquet",
+                args.out.display()
+            ));
+            Ok(())
+        }
+        Command::Indicators(args) => {
+            let bar = parse_duration(&args.bar).context("--bar")?;
+            let bar = i64::try_from(bar.as_nanos())
+                .ok()
+                .filter(|ns| *ns > 0)
+                .context("--bar must be positive and under 292 years")?;
+            let report = indicators(&IndicatorOptions {
+                input: args.input,
+                out: args.out.clone(),
+                bar,
+            })?;
+            say(&format!(
+                "{} bars of {} symbol(s), {} indicator columns: {}",
+                report.bars,
+                report.symbols,
+                report.columns,
                 args.out.display()
             ));
             Ok(())

@@ -6,6 +6,7 @@
 //! text; times as `Timestamp` of any unit or `Int64` nanoseconds.
 
 mod columns;
+mod ohlcv;
 mod records;
 #[cfg(test)]
 mod tests;
@@ -16,6 +17,7 @@ use arrow_array::RecordBatch;
 use arrow_schema::{DataType, Field, Schema, SchemaRef, TimeUnit};
 
 pub(crate) use columns::{Reader, Writer};
+pub use ohlcv::OhlcvColumns;
 
 use crate::{SchemaError, SymbolRegistry, ARROW_DECIMAL_PRECISION, ARROW_DECIMAL_SCALE};
 

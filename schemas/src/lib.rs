@@ -25,7 +25,7 @@ mod position;
 mod signal;
 mod time;
 
-pub use crate::arrow::ArrowRecord;
+pub use crate::arrow::{ArrowRecord, OhlcvColumns};
 pub use bar::Bar;
 pub use control::{ControlCommand, ControlEvent};
 pub use decimal::{decimal_from_f64, ARROW_DECIMAL_PRECISION, ARROW_DECIMAL_SCALE};

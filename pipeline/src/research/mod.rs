@@ -1,0 +1,4 @@
+//! Research commands: indicators and statistics over files of bars or ticks, outside the
+//! trading graph, with the same operators the graph runs.
+
+pub mod indicators;

@@ -1,0 +1,215 @@
+//! `bot4 indicators` end to end: bars in (CSV, Parquet) or ticks in, one Parquet file
+//! out whose columns agree with TA-Lib; and clear errors, with nothing written, for a
+//! missing file, a missing column, a value that is not a number and a series too short.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use arrow_array::cast::AsArray;
+use arrow_array::types::Float64Type;
+use arrow_array::RecordBatch;
+use bot4_tests::{generate_market, market_config, run_bot4, Finished};
+use parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use tempfile::TempDir;
+
+const TIMEOUT: Duration = Duration::from_secs(120);
+
+fn fixture(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures/indicators")
+        .join(name)
+}
+
+fn indicators(input: &Path, out: &Path, extra: &[&str]) -> Finished {
+    let mut args = vec![
+        "indicators".to_owned(),
+        "--input".to_owned(),
+        input.display().to_string(),
+        "--out".to_owned(),
+        out.display().to_string(),
+    ];
+    args.extend(extra.iter().map(|s| s.to_string()));
+    run_bot4(&args, TIMEOUT)
+}
+
+fn read(path: &Path) -> Vec<RecordBatch> {
+    let file = std::fs::File::open(path).expect("the output exists");
+    ParquetRecordBatchReaderBuilder::try_new(file)
+        .and_then(|b| b.build())
+        .expect("the output is Parquet")
+        .map(|b| b.expect("a batch"))
+        .collect()
+}
+
+/// A column of every batch, nulls as `None`.
+fn column(batches: &[RecordBatch], name: &str) -> Vec<Option<f64>> {
+    batches
+        .iter()
+        .flat_map(|b| {
+            let c = b
+                .column_by_name(name)
+                .unwrap_or_else(|| panic!("no column `{name}`"));
+            c.as_primitive::<Float64Type>().iter().collect::<Vec<_>>()
+        })
+        .collect()
+}
+
+/// The fixture's reference column `name`.
+fn reference(name: &str) -> Vec<Option<f64>> {
+    let mut reader = csv::Reader::from_path(fixture("sp500.csv")).expect("the fixture");
+    let index = reader
+        .headers()
+        .expect("a header")
+        .iter()
+        .position(|h| h == name)
+        .expect("the reference column");
+    reader
+        .records()
+        .map(|r| {
+            let r = r.expect("a row");
+            let cell = &r[index];
+            (!cell.is_empty()).then(|| cell.parse().expect("a number"))
+        })
+        .collect()
+}
+
+#[test]
+fn bar_files_get_every_indicator_in_agreement_with_ta_lib() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let out = dir.path().join("sp500-indicators.parquet");
+    let done = indicators(&fixture("sp500.csv"), &out, &[]);
+    assert!(done.status.success(), "{}", done.describe());
+    let batches = read(&out);
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
+    assert_eq!(rows, reference("close").len());
+    for name in ["rsi_14", "macd_hist", "atr_14", "adx_14", "cci_20", "obv"] {
+        let ours = column(&batches, name);
+        let theirs = reference(name);
+        let scale = theirs.iter().flatten().fold(0.0f64, |m, v| m.max(v.abs()));
+        for (i, (a, b)) in ours.iter().zip(&theirs).enumerate() {
+            match (a, b) {
+                (Some(a), Some(b)) => assert!(
+                    (a - b).abs() <= 1e-9 * scale,
+                    "{name}, bar {i}: {a} vs TA-Lib {b}"
+                ),
+                (None, None) => {}
+                _ => panic!("{name}, bar {i}: {a:?} vs TA-Lib {b:?}"),
+            }
+        }
+    }
+
+    // The same bars as Parquet give the same file content.
+    let parquet_in = dir.path().join("bars.parquet");
+    let again = dir.path().join("again.parquet");
+    let trimmed: Vec<RecordBatch> = batches
+        .iter()
+        .map(|b| {
+            let keep: Vec<usize> = ["ts", "open", "high", "low", "close", "volume"]
+                .iter()
+                .map(|c| b.schema().index_of(c).expect("a bar column"))
+                .collect();
+            b.project(&keep).expect("a projection")
+        })
+        .collect();
+    let file = std::fs::File::create(&parquet_in).expect("a file");
+    let mut writer =
+        parquet::arrow::ArrowWriter::try_new(file, trimmed[0].schema(), None).expect("a writer");
+    for b in &trimmed {
+        writer.write(b).expect("writing");
+    }
+    writer.close().expect("closing");
+    let done = indicators(&parquet_in, &again, &[]);
+    assert!(done.status.success(), "{}", done.describe());
+    assert_eq!(column(&read(&again), "rsi_14"), column(&batches, "rsi_14"));
+}
+
+#[test]
+fn ticks_are_cut_into_bars_per_symbol() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let input = dir.path().join("market");
+    generate_market(market_config(2, 6 * 3600, 3, 1.0), &input);
+    let out = dir.path().join("ticks-indicators.parquet");
+    let done = indicators(&input, &out, &["--bar", "5m"]);
+    assert!(done.status.success(), "{}", done.describe());
+    let batches = read(&out);
+    let symbols: std::collections::BTreeSet<String> = batches
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name("symbol")
+                .expect("a symbol column")
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    assert_eq!(symbols.len(), 2, "{symbols:?}");
+    let sma = column(&batches, "sma_50");
+    assert!(sma.iter().flatten().count() > 0, "sma_50 warmed up");
+}
+
+#[test]
+fn bad_input_is_a_clear_error_and_writes_nothing() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let out = dir.path().join("out.parquet");
+    let write = |name: &str, text: &str| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).expect("writing");
+        path
+    };
+    let rows = |n: usize, bad_row: Option<usize>| {
+        let mut text = String::from("ts,open,high,low,close,volume\n");
+        for i in 0..n {
+            let close = if bad_row == Some(i) {
+                "NaN".to_owned()
+            } else {
+                format!("{}", 100 + i)
+            };
+            text.push_str(&format!("{i},100,101,99,{close},10\n"));
+        }
+        text
+    };
+    let cases: Vec<(PathBuf, &str)> = vec![
+        (dir.path().join("absent.csv"), "absent.csv"),
+        (
+            write("no_volume.csv", "ts,open,high,low,close\n1,1,1,1,1\n"),
+            "no `volume` column",
+        ),
+        (
+            write("nan.csv", &rows(80, Some(40))),
+            "line 42, column `close`",
+        ),
+        (write("short.csv", &rows(20, None)), "20 bars; at least 50"),
+        (
+            write("garbage.parquet", "not parquet at all"),
+            "garbage.parquet",
+        ),
+    ];
+    for (input, expected) in cases {
+        let done = indicators(&input, &out, &[]);
+        assert!(
+            !done.status.success(),
+            "{}: {}",
+            input.display(),
+            done.describe()
+        );
+        assert!(
+            done.stderr.contains(expected),
+            "{}: expected `{expected}` in the message\n{}",
+            input.display(),
+            done.describe()
+        );
+        assert!(!done.stderr.contains("panicked"), "{}", done.describe());
+        assert!(!out.exists(), "{}: output written", input.display());
+        assert!(
+            std::fs::read_dir(dir.path())
+                .expect("the folder")
+                .all(|e| !e
+                    .expect("an entry")
+                    .file_name()
+                    .to_string_lossy()
+                    .ends_with(".partial")),
+            "a partial file was left behind"
+        );
+    }
+}
