@@ -10,7 +10,9 @@
 
 use std::path::Path;
 
+use bot4_operators::bars::TimeBars;
 use bot4_operators::features::{FeatureConfig, Features};
+use bot4_operators::indicators::Candle;
 use bot4_operators::model::{ModelConfig, OneFactorModel};
 use bot4_operators::risk::{RiskConfig, RiskSizer};
 use bot4_operators::signal::{EmaCrossover, SignalConfig};
@@ -150,6 +152,19 @@ impl Chain {
         let signal = self.signal.update(&forecast)?;
         self.risk.update(&signal)
     }
+}
+
+/// One-minute (or `width`-ns) candles of `ticks`' trades, as the indicators see them.
+pub fn symbol_bars(ticks: &SymbolTicks, width: bot4_schemas::Nanos) -> Vec<Candle> {
+    let mut bars = TimeBars::new(width);
+    let mut out: Vec<Candle> = ticks
+        .ticks
+        .iter()
+        .filter_map(|t| bars.update(t))
+        .map(|b| Candle::from_bar(&b))
+        .collect();
+    out.extend(bars.finish().map(|b| Candle::from_bar(&b)));
+    out
 }
 
 /// A cursor that walks a slice forever, wrapping at the end.

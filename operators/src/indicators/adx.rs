@@ -153,20 +153,9 @@ impl Indicator for Adx {
 
 #[cfg(test)]
 mod tests {
-    use super::super::atr::test_support::{candles, close};
+    use super::super::testing::{candle, candle_walk, near};
     use super::*;
     use proptest::prelude::*;
-
-    fn bar(high: f64, low: f64, close: f64) -> Candle {
-        Candle {
-            ts: 0,
-            open: close,
-            high,
-            low,
-            close,
-            volume: 1.0,
-        }
-    }
 
     /// ADX, +DI and −DI of the last bar of `c`, recomputed from scratch bar by bar as
     /// whole series, the way Wilder lays the table out.
@@ -236,11 +225,11 @@ mod tests {
         // TA-Lib ADX(2) = [nan, nan, nan, 400/7, 3250/77]; PLUS_DI(2) = [nan, nan, 50,
         // 18.75, 87.5/4.5], MINUS_DI(2) = [nan, nan, 0, 25, 50/4.5].
         let bars = [
-            bar(10.0, 8.0, 9.0),
-            bar(11.0, 9.0, 10.5),
-            bar(12.0, 10.0, 11.0),
-            bar(11.5, 9.0, 9.5),
-            bar(12.0, 11.0, 11.8),
+            candle(10.0, 8.0, 9.0),
+            candle(11.0, 9.0, 10.5),
+            candle(12.0, 10.0, 11.0),
+            candle(11.5, 9.0, 9.5),
+            candle(12.0, 11.0, 11.8),
         ];
         let mut adx = Adx::new(2);
         assert_eq!(adx.warmup(), 4);
@@ -259,7 +248,7 @@ mod tests {
             let mut adx = Adx::new(2);
             let mut last = None;
             for b in &bars {
-                last = adx.update(bar(b.high * scale, b.low * scale, b.close * scale));
+                last = adx.update(candle(b.high * scale, b.low * scale, b.close * scale));
             }
             let v = last.unwrap();
             assert!((v.adx - 3250.0 / 77.0).abs() < 1e-9, "{scale}: {v:?}");
@@ -281,15 +270,15 @@ mod tests {
         });
         let mut out = Vec::new();
         for _ in 0..6 {
-            out.push(adx.update(bar(100.0, 100.0, 100.0)));
+            out.push(adx.update(candle(100.0, 100.0, 100.0)));
         }
         for k in 1..4 {
             let k = k as f64;
-            out.push(adx.update(bar(100.0 + k, 100.0 - k, 100.0)));
+            out.push(adx.update(candle(100.0 + k, 100.0 - k, 100.0)));
         }
         assert!(out[..5].iter().all(Option::is_none));
         assert!(out[5..].iter().all(|v| *v == zero), "{out:?}");
-        let v = adx.update(bar(150.0, 96.0, 140.0)).unwrap();
+        let v = adx.update(candle(150.0, 96.0, 140.0)).unwrap();
         assert!((v.adx - 100.0 / 3.0).abs() < 1e-12, "{v:?}");
         assert!((v.plus_di - 77.852760736196).abs() < 1e-9, "{v:?}");
         assert_eq!(v.minus_di, 0.0);
@@ -301,18 +290,18 @@ mod tests {
         // the ADX keeps its value instead of decaying towards 0.
         let mut adx = Adx::new(1);
         assert_eq!(adx.warmup(), 2);
-        assert_eq!(adx.update(bar(10.0, 8.0, 9.0)), None);
-        let v = adx.update(bar(11.0, 9.0, 10.0)).unwrap();
+        assert_eq!(adx.update(candle(10.0, 8.0, 9.0)), None);
+        let v = adx.update(candle(11.0, 9.0, 10.0)).unwrap();
         assert_eq!((v.adx, v.plus_di, v.minus_di), (100.0, 50.0, 0.0));
-        let v = adx.update(bar(12.0, 8.0, 10.0)).unwrap();
+        let v = adx.update(candle(12.0, 8.0, 10.0)).unwrap();
         assert_eq!((v.adx, v.plus_di, v.minus_di), (100.0, 0.0, 0.0));
-        let v = adx.update(bar(11.0, 7.0, 8.0)).unwrap();
+        let v = adx.update(candle(11.0, 7.0, 8.0)).unwrap();
         assert_eq!((v.adx, v.plus_di, v.minus_di), (100.0, 0.0, 25.0));
     }
 
     proptest! {
         #[test]
-        fn agrees_with_a_recomputation(period in 1usize..20, c in candles(120)) {
+        fn agrees_with_a_recomputation(period in 1usize..20, c in candle_walk(1..120)) {
             let mut adx = Adx::new(period);
             prop_assert_eq!(adx.warmup(), 2 * period);
             for i in 0..c.len() {
@@ -321,7 +310,7 @@ mod tests {
                 match (got, want) {
                     (Some(a), Some(b)) => {
                         for (x, y) in [(a.adx, b.adx), (a.plus_di, b.plus_di), (a.minus_di, b.minus_di)] {
-                            prop_assert!(close(x, y, 1e-9, 1.0), "bar {}: {:?} vs {:?}", i, a, b);
+                            prop_assert!(near(x, y, 1e-9, 1.0), "bar {}: {:?} vs {:?}", i, a, b);
                             prop_assert!((0.0..=100.0).contains(&x));
                         }
                     }

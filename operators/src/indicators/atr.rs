@@ -124,96 +124,11 @@ impl Indicator for Atr {
     }
 }
 
-/// Random candles for the indicator tests of this folder.
-#[cfg(test)]
-pub(crate) mod test_support {
-    use proptest::prelude::*;
-
-    use super::Candle;
-
-    /// One hour, in ns.
-    const HOUR_NS: i64 = 3_600_000_000_000;
-
-    /// Valid candles (`0 < low ≤ open, close ≤ high`) as a random walk of up to
-    /// `max_len − 1` bars: mostly ordinary bars, some flat bars with no volume (open =
-    /// high = low = close = the previous close) and some that close where the previous
-    /// one did, so ties and zero ranges happen. Timestamps start on a random UTC day
-    /// (before or after the epoch) and step by 0 to 3 hours.
-    pub(crate) fn candles(max_len: usize) -> impl Strategy<Value = Vec<Candle>> {
-        (
-            0.5f64..2000.0,
-            -5i64..5,
-            prop::collection::vec(
-                (
-                    0u8..10,
-                    -0.03f64..0.03,
-                    -0.01f64..0.01,
-                    0.0f64..0.02,
-                    0.0f64..0.02,
-                    1.0f64..1000.0,
-                    0i64..4,
-                ),
-                1..max_len,
-            ),
-        )
-            .prop_map(|(start, day, steps)| {
-                let mut prev = start;
-                let mut ts = day * 24 * HOUR_NS;
-                steps
-                    .into_iter()
-                    .map(|(kind, ret, gap, up, down, volume, hours)| {
-                        ts += hours * HOUR_NS;
-                        let candle = if kind < 2 {
-                            Candle {
-                                ts,
-                                open: prev,
-                                high: prev,
-                                low: prev,
-                                close: prev,
-                                volume: 0.0,
-                            }
-                        } else {
-                            let open = prev * gap.exp();
-                            let close = if kind == 2 { prev } else { open * ret.exp() };
-                            Candle {
-                                ts,
-                                open,
-                                high: open.max(close) * up.exp(),
-                                low: open.min(close) * (-down).exp(),
-                                close,
-                                volume,
-                            }
-                        };
-                        prev = candle.close;
-                        candle
-                    })
-                    .collect()
-            })
-    }
-
-    /// Whether `got` is within `rel` of `want`, relative to `scale` (or to `want`, if
-    /// larger).
-    pub(crate) fn close(got: f64, want: f64, rel: f64, scale: f64) -> bool {
-        (got - want).abs() <= rel * scale.max(want.abs())
-    }
-}
-
 #[cfg(test)]
 mod tests {
-    use super::test_support::{candles, close};
+    use super::super::testing::{candle, candle_walk, near};
     use super::*;
     use proptest::prelude::*;
-
-    fn bar(high: f64, low: f64, close: f64) -> Candle {
-        Candle {
-            ts: 0,
-            open: close,
-            high,
-            low,
-            close,
-            volume: 1.0,
-        }
-    }
 
     /// The true range of bar `i ≥ 1`, from its definition.
     fn naive_tr(c: &[Candle], i: usize) -> f64 {
@@ -245,11 +160,11 @@ mod tests {
     fn hand_checked_against_ta_lib() {
         // TA-Lib: TRANGE = [nan, 2, 2, 2.5, 2.5], ATR(3) = [nan, nan, nan, 13/6, 41/18].
         let bars = [
-            bar(10.0, 8.0, 9.0),
-            bar(11.0, 9.0, 10.5),
-            bar(12.0, 10.0, 11.0),
-            bar(11.5, 9.0, 9.5),
-            bar(12.0, 11.0, 11.8),
+            candle(10.0, 8.0, 9.0),
+            candle(11.0, 9.0, 10.5),
+            candle(12.0, 10.0, 11.0),
+            candle(11.5, 9.0, 9.5),
+            candle(12.0, 11.0, 11.8),
         ];
         let mut tr = TrueRange::new();
         let mut atr = Atr::new(3);
@@ -270,7 +185,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn agrees_with_a_recomputation(period in 1usize..30, c in candles(120)) {
+        fn agrees_with_a_recomputation(period in 1usize..30, c in candle_walk(1..120)) {
             let mut tr = TrueRange::new();
             let mut atr = Atr::new(period);
             prop_assert_eq!(atr.warmup(), period + 1);
@@ -283,7 +198,7 @@ mod tests {
                     prop_assert_eq!(got_tr, Some(naive_tr(&c, i)));
                 }
                 match (got_atr, naive_atr(&c[..=i], period)) {
-                    (Some(a), Some(b)) => prop_assert!(close(a, b, 1e-9, 0.0), "bar {}: {} vs {}", i, a, b),
+                    (Some(a), Some(b)) => prop_assert!(near(a, b, 1e-9, 0.0), "bar {}: {} vs {}", i, a, b),
                     (None, None) => {}
                     (a, b) => prop_assert!(false, "bar {}: {:?} vs {:?}", i, a, b),
                 }

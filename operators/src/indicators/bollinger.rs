@@ -87,28 +87,12 @@ impl Indicator for Bollinger {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{last, price_walk};
     use super::*;
     use proptest::prelude::*;
 
-    /// A random walk from 1..1e5, steps of up to ±5 %, one in five exactly flat.
-    fn walk() -> impl Strategy<Value = Vec<f64>> {
-        let step = prop_oneof![1 => Just(0.0), 4 => -0.05f64..0.05];
-        (1.0f64..1e5, prop::collection::vec(step, 0..200)).prop_map(|(start, steps)| {
-            steps
-                .iter()
-                .scan(start, |p, r| {
-                    *p *= 1.0 + r;
-                    Some(*p)
-                })
-                .collect()
-        })
-    }
-
     fn naive(xs: &[f64], n: usize, up: f64, down: f64) -> Option<Bands> {
-        if xs.len() < n {
-            return None;
-        }
-        let window = &xs[xs.len() - n..];
+        let window = last(xs, n)?;
         let mean = window.iter().sum::<f64>() / n as f64;
         let var = window.iter().map(|x| (x - mean) * (x - mean)).sum::<f64>() / n as f64;
         let sd = var.sqrt();
@@ -160,7 +144,7 @@ mod tests {
             n in 1usize..40,
             up in 0.0f64..4.0,
             down in 0.0f64..4.0,
-            xs in walk(),
+            xs in price_walk(1.0..1e5, 0.05, 0..200),
         ) {
             let mut bb = Bollinger::new(n, up, down);
             prop_assert_eq!(bb.warmup(), n);

@@ -71,65 +71,13 @@ impl Indicator for Cci {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{candle, candle_walk, check_scan, choppy_candles, last, Wicks};
     use super::*;
     use proptest::prelude::*;
 
-    fn candle(high: f64, low: f64, close: f64) -> Candle {
-        Candle {
-            ts: 0,
-            open: close,
-            high,
-            low,
-            close,
-            volume: 1.0,
-        }
-    }
-
-    /// Candles on a random walk from 1..1e5: steps of up to ±5 % (one in five flat),
-    /// wicks of up to 2 % (one in three none).
-    fn walk() -> impl Strategy<Value = Vec<Candle>> {
-        let step = prop_oneof![1 => Just(0.0), 4 => -0.05f64..0.05];
-        let wick = || prop_oneof![1 => Just(0.0), 2 => 0.0f64..0.02];
-        let bar = (step, wick(), wick());
-        (1.0f64..1e5, prop::collection::vec(bar, 0..200)).prop_map(|(start, bars)| {
-            let mut prev = start;
-            bars.into_iter()
-                .map(|(r, up, down)| {
-                    let open = prev;
-                    let close = prev * (1.0 + r);
-                    prev = close;
-                    Candle {
-                        ts: 0,
-                        open,
-                        high: open.max(close) * (1.0 + up),
-                        low: open.min(close) * (1.0 - down),
-                        close,
-                        volume: 1.0,
-                    }
-                })
-                .collect()
-        })
-    }
-
-    /// Candles on small integers: flat windows are common.
-    fn choppy() -> impl Strategy<Value = Vec<Candle>> {
-        let bar = (
-            prop_oneof![4 => Just(3.0), 1 => Just(1.5), 1 => Just(6.0)],
-            prop_oneof![3 => Just(0.0), 1 => Just(1.5)],
-        );
-        prop::collection::vec(bar, 0..100).prop_map(|bars| {
-            bars.into_iter()
-                .map(|(c, w)| candle(c + w, c - w, c))
-                .collect()
-        })
-    }
-
     /// The CCI at the last of `cs`, from scratch.
     fn naive(cs: &[Candle], n: usize) -> Option<f64> {
-        if cs.len() < n {
-            return None;
-        }
-        let tps: Vec<f64> = cs[cs.len() - n..]
+        let tps: Vec<f64> = last(cs, n)?
             .iter()
             .map(|c| (c.high + c.low + c.close) / 3.0)
             .collect();
@@ -144,22 +92,7 @@ mod tests {
     fn check(n: usize, cs: &[Candle]) -> Result<(), TestCaseError> {
         let mut cci = Cci::new(n);
         prop_assert_eq!(cci.warmup(), n);
-        for i in 0..cs.len() {
-            let got = cci.update(cs[i]);
-            let want = naive(&cs[..=i], n);
-            match (got, want) {
-                (Some(a), Some(b)) => prop_assert!(
-                    (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-                    "input {}: {} vs {}",
-                    i,
-                    a,
-                    b
-                ),
-                (None, None) => {}
-                _ => prop_assert!(false, "input {}: {:?} vs {:?}", i, got, want),
-            }
-        }
-        Ok(())
+        check_scan(&mut cci, cs, |seen| naive(seen, n), 1e-9, 1.0)
     }
 
     #[test]
@@ -195,12 +128,12 @@ mod tests {
 
     proptest! {
         #[test]
-        fn agrees_with_a_scan(n in 1usize..40, cs in walk()) {
+        fn agrees_with_a_scan(n in 1usize..40, cs in candle_walk(0..200)) {
             check(n, &cs)?;
         }
 
         #[test]
-        fn agrees_with_a_scan_on_flat_windows(n in 1usize..6, cs in choppy()) {
+        fn agrees_with_a_scan_on_flat_windows(n in 1usize..6, cs in choppy_candles([3.0, 1.5, 6.0], 1.5, Wicks::Symmetric)) {
             check(n, &cs)?;
         }
     }

@@ -70,22 +70,9 @@ impl Indicator for Ema {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{check_scan, price_walk};
     use super::*;
     use proptest::prelude::*;
-
-    /// A random walk from 1..1e5, steps of up to ±5 %, one in five exactly flat.
-    fn walk() -> impl Strategy<Value = Vec<f64>> {
-        let step = prop_oneof![1 => Just(0.0), 4 => -0.05f64..0.05];
-        (1.0f64..1e5, prop::collection::vec(step, 0..200)).prop_map(|(start, steps)| {
-            steps
-                .iter()
-                .scan(start, |p, r| {
-                    *p *= 1.0 + r;
-                    Some(*p)
-                })
-                .collect()
-        })
-    }
 
     /// The EMA of all of `xs`, in closed form: the seed's weight decays by `1 − k` per
     /// later input, and input `j` weighs `k (1 − k)^(t − j)`.
@@ -118,21 +105,10 @@ mod tests {
 
     proptest! {
         #[test]
-        fn agrees_with_the_closed_form(n in 1usize..40, xs in walk()) {
+        fn agrees_with_the_closed_form(n in 1usize..40, xs in price_walk(1.0..1e5, 0.05, 0..200)) {
             let mut ema = Ema::new(n);
             prop_assert_eq!(ema.warmup(), n);
-            for i in 0..xs.len() {
-                let got = ema.update(xs[i]);
-                let want = naive(&xs[..=i], n);
-                match (got, want) {
-                    (Some(a), Some(b)) => prop_assert!(
-                        (a - b).abs() <= 1e-9 * b.abs(),
-                        "input {}: {} vs {}", i, a, b
-                    ),
-                    (None, None) => {}
-                    _ => prop_assert!(false, "input {}: {:?} vs {:?}", i, got, want),
-                }
-            }
+            check_scan(&mut ema, &xs, |seen| naive(seen, n), 1e-9, 0.0)?;
         }
     }
 }

@@ -95,22 +95,9 @@ impl Indicator for Macd {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::price_walk;
     use super::*;
     use proptest::prelude::*;
-
-    /// A random walk from 1..1e5, steps of up to ±5 %, one in five exactly flat.
-    fn walk() -> impl Strategy<Value = Vec<f64>> {
-        let step = prop_oneof![1 => Just(0.0), 4 => -0.05f64..0.05];
-        (1.0f64..1e5, prop::collection::vec(step, 0..200)).prop_map(|(start, steps)| {
-            steps
-                .iter()
-                .scan(start, |p, r| {
-                    *p *= 1.0 + r;
-                    Some(*p)
-                })
-                .collect()
-        })
-    }
 
     /// The EMA series of `xs` with period `n`, seeded with the mean of the first `n`
     /// values: entry `i` is the EMA at `xs[i]`, `None` before the seed.
@@ -192,7 +179,7 @@ mod tests {
             fast in 1usize..15,
             slow in 1usize..30,
             signal in 1usize..12,
-            xs in walk(),
+            xs in price_walk(1.0..1e5, 0.05, 0..200),
         ) {
             let mut macd = Macd::new(fast, slow, signal);
             prop_assert_eq!(macd.warmup(), fast.max(slow) + signal - 1);

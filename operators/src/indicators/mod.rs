@@ -27,6 +27,8 @@ pub mod rsi;
 pub mod set;
 pub mod sma;
 pub mod stochastic;
+#[cfg(test)]
+pub(crate) mod testing;
 pub mod volatility;
 pub mod vwap;
 pub mod window;

@@ -51,18 +51,15 @@ impl Indicator for Obv {
 
 #[cfg(test)]
 mod tests {
-    use super::super::atr::test_support::{candles, close};
+    use super::super::testing::{candle, candle_walk, near};
     use super::*;
     use proptest::prelude::*;
 
+    /// A flat bar at `close` with `volume`.
     fn bar(close: f64, volume: f64) -> Candle {
         Candle {
-            ts: 0,
-            open: close,
-            high: close,
-            low: close,
-            close,
             volume,
+            ..candle(close, close, close)
         }
     }
 
@@ -100,7 +97,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn agrees_with_a_recomputation(c in candles(150)) {
+        fn agrees_with_a_recomputation(c in candle_walk(1..150)) {
             let mut obv = Obv::new();
             let scale = c.iter().map(|x| x.volume).sum::<f64>();
             for i in 0..c.len() {
@@ -108,7 +105,7 @@ mod tests {
                 let want = naive(&c[..=i]);
                 prop_assert!(got.is_some());
                 let got = got.unwrap_or(f64::NAN);
-                prop_assert!(close(got, want, 1e-12, scale), "bar {}: {} vs {}", i, got, want);
+                prop_assert!(near(got, want, 1e-12, scale), "bar {}: {} vs {}", i, got, want);
             }
         }
     }

@@ -92,30 +92,9 @@ impl Indicator for Rsi {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{check_scan, choppy_prices, price_walk};
     use super::*;
     use proptest::prelude::*;
-
-    /// A random walk from 1..1e5, steps of up to ±5 %, one in five exactly flat.
-    fn walk() -> impl Strategy<Value = Vec<f64>> {
-        let step = prop_oneof![1 => Just(0.0), 4 => -0.05f64..0.05];
-        (1.0f64..1e5, prop::collection::vec(step, 0..200)).prop_map(|(start, steps)| {
-            steps
-                .iter()
-                .scan(start, |p, r| {
-                    *p *= 1.0 + r;
-                    Some(*p)
-                })
-                .collect()
-        })
-    }
-
-    /// Small integers: long flat stretches and exact arithmetic.
-    fn choppy() -> impl Strategy<Value = Vec<f64>> {
-        prop::collection::vec(
-            prop_oneof![4 => Just(2.0), 1 => Just(1.0), 1 => Just(3.0)],
-            0..100,
-        )
-    }
 
     /// The RSI of all of `xs`, the textbook way: `100 − 100 / (1 + RS)`.
     fn naive(xs: &[f64], n: usize) -> Option<f64> {
@@ -144,18 +123,7 @@ mod tests {
     fn check(n: usize, xs: &[f64]) -> Result<(), TestCaseError> {
         let mut rsi = Rsi::new(n);
         prop_assert_eq!(rsi.warmup(), n + 1);
-        for i in 0..xs.len() {
-            let got = rsi.update(xs[i]);
-            let want = naive(&xs[..=i], n);
-            match (got, want) {
-                (Some(a), Some(b)) => {
-                    prop_assert!((a - b).abs() <= 1e-9 * 100.0, "input {}: {} vs {}", i, a, b)
-                }
-                (None, None) => {}
-                _ => prop_assert!(false, "input {}: {:?} vs {:?}", i, got, want),
-            }
-        }
-        Ok(())
+        check_scan(&mut rsi, xs, |seen| naive(seen, n), 1e-9, 100.0)
     }
 
     #[test]
@@ -182,12 +150,12 @@ mod tests {
 
     proptest! {
         #[test]
-        fn agrees_with_a_scan(n in 1usize..30, xs in walk()) {
+        fn agrees_with_a_scan(n in 1usize..30, xs in price_walk(1.0..1e5, 0.05, 0..200)) {
             check(n, &xs)?;
         }
 
         #[test]
-        fn agrees_with_a_scan_on_flat_stretches(n in 1usize..10, xs in choppy()) {
+        fn agrees_with_a_scan_on_flat_stretches(n in 1usize..10, xs in choppy_prices([2.0, 1.0, 3.0])) {
             check(n, &xs)?;
         }
     }

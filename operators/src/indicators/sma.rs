@@ -44,28 +44,12 @@ impl Indicator for Sma {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{check_scan, last, price_walk};
     use super::*;
     use proptest::prelude::*;
 
-    /// A random walk from 1..1e5, steps of up to ±5 %, one in five exactly flat.
-    fn walk() -> impl Strategy<Value = Vec<f64>> {
-        let step = prop_oneof![1 => Just(0.0), 4 => -0.05f64..0.05];
-        (1.0f64..1e5, prop::collection::vec(step, 0..200)).prop_map(|(start, steps)| {
-            steps
-                .iter()
-                .scan(start, |p, r| {
-                    *p *= 1.0 + r;
-                    Some(*p)
-                })
-                .collect()
-        })
-    }
-
     fn naive(xs: &[f64], n: usize) -> Option<f64> {
-        if xs.len() < n {
-            return None;
-        }
-        let window = &xs[xs.len() - n..];
+        let window = last(xs, n)?;
         Some(window.iter().sum::<f64>() / n as f64)
     }
 
@@ -86,21 +70,10 @@ mod tests {
 
     proptest! {
         #[test]
-        fn agrees_with_a_scan(n in 1usize..40, xs in walk()) {
+        fn agrees_with_a_scan(n in 1usize..40, xs in price_walk(1.0..1e5, 0.05, 0..200)) {
             let mut sma = Sma::new(n);
             prop_assert_eq!(sma.warmup(), n);
-            for i in 0..xs.len() {
-                let got = sma.update(xs[i]);
-                let want = naive(&xs[..=i], n);
-                match (got, want) {
-                    (Some(a), Some(b)) => prop_assert!(
-                        (a - b).abs() <= 1e-9 * b.abs(),
-                        "input {}: {} vs {}", i, a, b
-                    ),
-                    (None, None) => {}
-                    _ => prop_assert!(false, "input {}: {:?} vs {:?}", i, got, want),
-                }
-            }
+            check_scan(&mut sma, &xs, |seen| naive(seen, n), 1e-9, 0.0)?;
         }
     }
 }

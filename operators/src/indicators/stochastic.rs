@@ -97,59 +97,9 @@ impl Indicator for Stochastic {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{candle, candle_walk, choppy_candles, near, Wicks};
     use super::*;
     use proptest::prelude::*;
-
-    fn candle(high: f64, low: f64, close: f64) -> Candle {
-        Candle {
-            ts: 0,
-            open: close,
-            high,
-            low,
-            close,
-            volume: 1.0,
-        }
-    }
-
-    /// Candles on a random walk from 1..1e5: steps of up to ±5 % (one in five flat),
-    /// wicks of up to 2 % (one in three none).
-    fn walk() -> impl Strategy<Value = Vec<Candle>> {
-        let step = prop_oneof![1 => Just(0.0), 4 => -0.05f64..0.05];
-        let wick = || prop_oneof![1 => Just(0.0), 2 => 0.0f64..0.02];
-        let bar = (step, wick(), wick());
-        (1.0f64..1e5, prop::collection::vec(bar, 0..200)).prop_map(|(start, bars)| {
-            let mut prev = start;
-            bars.into_iter()
-                .map(|(r, up, down)| {
-                    let open = prev;
-                    let close = prev * (1.0 + r);
-                    prev = close;
-                    Candle {
-                        ts: 0,
-                        open,
-                        high: open.max(close) * (1.0 + up),
-                        low: open.min(close) * (1.0 - down),
-                        close,
-                        volume: 1.0,
-                    }
-                })
-                .collect()
-        })
-    }
-
-    /// Candles on small integers: flat windows (a zero range) are common.
-    fn choppy() -> impl Strategy<Value = Vec<Candle>> {
-        let bar = (
-            prop_oneof![4 => Just(2.0), 1 => Just(1.0), 1 => Just(3.0)],
-            prop_oneof![3 => Just(0.0), 1 => Just(1.0)],
-            prop_oneof![3 => Just(0.0), 1 => Just(1.0)],
-        );
-        prop::collection::vec(bar, 0..100).prop_map(|bars| {
-            bars.into_iter()
-                .map(|(c, up, down)| candle(c + up, c - down, c))
-                .collect()
-        })
-    }
 
     fn mean(xs: &[f64]) -> f64 {
         xs.iter().sum::<f64>() / xs.len() as f64
@@ -188,7 +138,7 @@ mod tests {
             let want = naive(&cs[..=i], fastk, slowk, slowd);
             match (got, want) {
                 (Some(a), Some(b)) => prop_assert!(
-                    (a.k - b.k).abs() <= 1e-9 * 100.0 && (a.d - b.d).abs() <= 1e-9 * 100.0,
+                    near(a.k, b.k, 1e-9, 100.0) && near(a.d, b.d, 1e-9, 100.0),
                     "input {}: {:?} vs {:?}",
                     i,
                     a,
@@ -239,7 +189,7 @@ mod tests {
             fastk in 1usize..20,
             slowk in 1usize..8,
             slowd in 1usize..8,
-            cs in walk(),
+            cs in candle_walk(0..200),
         ) {
             check(fastk, slowk, slowd, &cs)?;
         }
@@ -249,7 +199,7 @@ mod tests {
             fastk in 1usize..6,
             slowk in 1usize..4,
             slowd in 1usize..4,
-            cs in choppy(),
+            cs in choppy_candles([2.0, 1.0, 3.0], 1.0, Wicks::Independent),
         ) {
             check(fastk, slowk, slowd, &cs)?;
         }

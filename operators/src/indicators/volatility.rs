@@ -183,18 +183,14 @@ impl Indicator for GarmanKlass {
 
 #[cfg(test)]
 mod tests {
-    use super::super::atr::test_support::candles;
+    use super::super::testing::{candle, candle_walk};
     use super::*;
     use proptest::prelude::*;
 
     fn bar(open: f64, high: f64, low: f64, close: f64) -> Candle {
         Candle {
-            ts: 0,
             open,
-            high,
-            low,
-            close,
-            volume: 1.0,
+            ..candle(high, low, close)
         }
     }
 
@@ -256,7 +252,7 @@ mod tests {
 
     proptest! {
         #[test]
-        fn realized_agrees_with_a_recomputation(period in 1usize..30, c in candles(150)) {
+        fn realized_agrees_with_a_recomputation(period in 1usize..30, c in candle_walk(1..150)) {
             let mut rv = RealizedVol::new(period);
             prop_assert_eq!(rv.warmup(), period + 1);
             let closes: Vec<f64> = c.iter().map(|b| b.close).collect();
@@ -283,7 +279,7 @@ mod tests {
         #[test]
         fn parkinson_and_garman_klass_agree_with_a_recomputation(
             period in 1usize..30,
-            c in candles(150),
+            c in candle_walk(1..150),
         ) {
             let mut pk = Parkinson::new(period);
             let mut gk = GarmanKlass::new(period);

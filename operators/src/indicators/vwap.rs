@@ -146,18 +146,15 @@ impl Indicator for RollingVwap {
 
 #[cfg(test)]
 mod tests {
-    use super::super::atr::test_support::{candles, close};
+    use super::super::testing::{candle, candle_walk, near};
     use super::*;
     use proptest::prelude::*;
 
     fn bar(ts: Nanos, high: f64, low: f64, close: f64, volume: f64) -> Candle {
         Candle {
             ts,
-            open: close,
-            high,
-            low,
-            close,
             volume,
+            ..candle(high, low, close)
         }
     }
 
@@ -212,7 +209,7 @@ mod tests {
         #[test]
         fn session_agrees_with_a_recomputation(
             hours in 1i64..30,
-            c in candles(150),
+            c in candle_walk(1..150),
         ) {
             let session_ns = hours * 3_600 * NANOS_PER_SECOND;
             let mut vwap = SessionVwap::new(session_ns);
@@ -226,12 +223,12 @@ mod tests {
                 let start = (0..=i).rev().take_while(|&j| bucket(&c[j]) == bucket(&c[i])).last().unwrap_or(i);
                 let want = naive(&c[start..=i]);
                 let got = got.unwrap_or(f64::NAN);
-                prop_assert!(close(got, want, 1e-9, scale(&c[start..=i])), "bar {}: {} vs {}", i, got, want);
+                prop_assert!(near(got, want, 1e-9, scale(&c[start..=i])), "bar {}: {} vs {}", i, got, want);
             }
         }
 
         #[test]
-        fn rolling_agrees_with_a_recomputation(period in 1usize..30, c in candles(150)) {
+        fn rolling_agrees_with_a_recomputation(period in 1usize..30, c in candle_walk(1..150)) {
             let mut vwap = RollingVwap::new(period);
             prop_assert_eq!(vwap.warmup(), period);
             for i in 0..c.len() {
@@ -243,7 +240,7 @@ mod tests {
                 let window = &c[i + 1 - period..=i];
                 let want = naive(window);
                 let got = got.unwrap_or(f64::NAN);
-                prop_assert!(close(got, want, 1e-9, scale(window)), "bar {}: {} vs {}", i, got, want);
+                prop_assert!(near(got, want, 1e-9, scale(window)), "bar {}: {} vs {}", i, got, want);
             }
         }
     }

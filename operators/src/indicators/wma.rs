@@ -78,28 +78,12 @@ impl Indicator for Wma {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{check_scan, last, price_walk};
     use super::*;
     use proptest::prelude::*;
 
-    /// A random walk from 1..1e5, steps of up to ±5 %, one in five exactly flat.
-    fn walk() -> impl Strategy<Value = Vec<f64>> {
-        let step = prop_oneof![1 => Just(0.0), 4 => -0.05f64..0.05];
-        (1.0f64..1e5, prop::collection::vec(step, 0..300)).prop_map(|(start, steps)| {
-            steps
-                .iter()
-                .scan(start, |p, r| {
-                    *p *= 1.0 + r;
-                    Some(*p)
-                })
-                .collect()
-        })
-    }
-
     fn naive(xs: &[f64], n: usize) -> Option<f64> {
-        if xs.len() < n {
-            return None;
-        }
-        let window = &xs[xs.len() - n..];
+        let window = last(xs, n)?;
         let mut num = 0.0;
         let mut den = 0.0;
         for (i, x) in window.iter().enumerate() {
@@ -129,21 +113,10 @@ mod tests {
 
     proptest! {
         #[test]
-        fn agrees_with_a_scan(n in 1usize..40, xs in walk()) {
+        fn agrees_with_a_scan(n in 1usize..40, xs in price_walk(1.0..1e5, 0.05, 0..300)) {
             let mut wma = Wma::new(n);
             prop_assert_eq!(wma.warmup(), n);
-            for i in 0..xs.len() {
-                let got = wma.update(xs[i]);
-                let want = naive(&xs[..=i], n);
-                match (got, want) {
-                    (Some(a), Some(b)) => prop_assert!(
-                        (a - b).abs() <= 1e-9 * b.abs(),
-                        "input {}: {} vs {}", i, a, b
-                    ),
-                    (None, None) => {}
-                    _ => prop_assert!(false, "input {}: {:?} vs {:?}", i, got, want),
-                }
-            }
+            check_scan(&mut wma, &xs, |seen| naive(seen, n), 1e-9, 0.0)?;
         }
     }
 }

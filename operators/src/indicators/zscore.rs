@@ -62,34 +62,12 @@ impl Indicator for ZScore {
 
 #[cfg(test)]
 mod tests {
+    use super::super::testing::{choppy_prices, last, price_walk};
     use super::*;
     use proptest::prelude::*;
 
-    /// A random walk from 1..1e5, steps of up to ±5 %, one in five exactly flat.
-    fn walk() -> impl Strategy<Value = Vec<f64>> {
-        let step = prop_oneof![1 => Just(0.0), 4 => -0.05f64..0.05];
-        (1.0f64..1e5, prop::collection::vec(step, 0..200)).prop_map(|(start, steps)| {
-            steps
-                .iter()
-                .scan(start, |p, r| {
-                    *p *= 1.0 + r;
-                    Some(*p)
-                })
-                .collect()
-        })
-    }
-
-    /// A few values far from zero, often repeated: flat windows are common.
-    fn choppy() -> impl Strategy<Value = Vec<f64>> {
-        let v = prop_oneof![4 => Just(60002.4), 1 => Just(60002.3), 1 => Just(60010.0)];
-        prop::collection::vec(v, 0..100)
-    }
-
     fn naive(xs: &[f64], n: usize) -> Option<f64> {
-        if xs.len() < n {
-            return None;
-        }
-        let w = &xs[xs.len() - n..];
+        let w = last(xs, n)?;
         if w.iter().all(|&x| x == w[0]) {
             return Some(0.0);
         }
@@ -158,12 +136,12 @@ mod tests {
 
     proptest! {
         #[test]
-        fn agrees_with_a_scan(n in 1usize..40, xs in walk()) {
+        fn agrees_with_a_scan(n in 1usize..40, xs in price_walk(1.0..1e5, 0.05, 0..200)) {
             check(n, &xs)?;
         }
 
         #[test]
-        fn agrees_with_a_scan_on_flat_windows(n in 1usize..6, xs in choppy()) {
+        fn agrees_with_a_scan_on_flat_windows(n in 1usize..6, xs in choppy_prices([60002.4, 60002.3, 60010.0])) {
             check(n, &xs)?;
         }
     }
