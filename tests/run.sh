@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 say() { printf '\n== %s\n' "$*"; }
 
 if ! command -v cargo >/dev/null 2>&1; then
-  echo "tests/run.sh: cargo not found; install a Rust toolchain (1.86+) with rustup first" >&2
+  echo "tests/run.sh: cargo not found; install a Rust toolchain (1.89+) with rustup first" >&2
   exit 1
 fi
 

@@ -20,4 +20,5 @@ pub mod positions;
 pub mod risk;
 pub mod safety_gate;
 pub mod signal;
+pub mod stats;
 pub mod venue;

@@ -8,6 +8,7 @@ use bot4_pipeline::config::{parse_duration, parse_epoch, Layout, StrategyConfig}
 use bot4_pipeline::generate::generate;
 use bot4_pipeline::replay::{replay, ReplayOptions};
 use bot4_pipeline::research::indicators::{indicators, IndicatorOptions};
+use bot4_pipeline::research::stats::{stats, StatsOptions};
 use bot4_pipeline::sources::synthetic::SyntheticConfig;
 use bot4_schemas::Decimal;
 use clap::{Args, Parser, Subcommand};
@@ -34,6 +35,21 @@ enum Command {
     Demo(DemoArgs),
     /// Compute every indicator column for a file of OHLCV bars or ticks.
     Indicators(IndicatorsArgs),
+    /// Test one column of a file: ADF, Jarque-Bera and Ljung-Box, printed as JSON.
+    Stats(StatsArgs),
+}
+
+#[derive(Debug, Args)]
+struct StatsArgs {
+    /// A .csv or .parquet file.
+    #[arg(long)]
+    input: PathBuf,
+    /// The column to test.
+    #[arg(long)]
+    column: String,
+    /// Test the column's log returns rather than its levels.
+    #[arg(long)]
+    returns: bool,
 }
 
 #[derive(Debug, Args)]
@@ -204,6 +220,15 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             ));
             Ok(())
         }
+        Command::Stats(args) => {
+            let report = stats(&StatsOptions {
+                input: args.input,
+                column: args.column,
+                returns: args.returns,
+            })?;
+            say(&serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
         Command::Indicators(args) => {
             let bar = parse_duration(&args.bar).context("--bar")?;
             let bar = i64::try_from(bar.as_nanos())
@@ -280,7 +305,10 @@ fn run_replay(opts: &ReplayOptions) -> anyhow::Result<()> {
     Ok(())
 }
 
-#[allow(clippy::print_stdout, reason = "the command's output for its user")]
+/// Print the command's output for its user. A reader that has gone away (`bot4 stats |
+/// head`) ends the output, not the program with a panic.
 fn say(text: &str) {
-    println!("{}", text.trim_end());
+    use std::io::Write;
+    let mut out = std::io::stdout().lock();
+    let _ = writeln!(out, "{}", text.trim_end()).and_then(|()| out.flush());
 }

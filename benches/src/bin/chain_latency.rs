@@ -8,6 +8,10 @@
 //! includes one timer read's overhead, measured and printed alongside; on a shared or
 //! preempted core the top percentiles also catch scheduler noise.
 //!
+//! The same per-call timing then runs over the standard indicator set
+//! (`IndicatorSet::update`, every column `bot4 indicators` writes), one 1-minute bar of
+//! the same symbol at a time.
+//!
 //! Run: `cargo run --release -p bot4-benches --bin chain_latency`
 
 #![allow(clippy::print_stdout, reason = "the report is this command's output")]
@@ -15,7 +19,8 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use bot4_benches::{symbol_ticks, Chain, Cycle, CHAIN_SYMBOL};
+use bot4_benches::{symbol_bars, symbol_ticks, Chain, Cycle, CHAIN_SYMBOL};
+use bot4_operators::indicators::set::IndicatorSet;
 
 /// Distinct ticks generated, and cycled through.
 const TICKS: usize = 100_000;
@@ -83,4 +88,23 @@ fn main() {
     );
     report("timer overhead", &mut timer);
     report("per-tick (with timer)", &mut latency);
+
+    let bars = symbol_bars(&ticks, 60_000_000_000);
+    let mut set = IndicatorSet::new();
+    for bar in &bars {
+        black_box(set.update(bar));
+    }
+    let mut cycle = Cycle::new(&bars);
+    for sample in latency.iter_mut() {
+        let bar = cycle.next_item();
+        let t0 = Instant::now();
+        black_box(set.update(black_box(bar)));
+        *sample = t0.elapsed().as_nanos() as u64;
+    }
+    println!();
+    println!(
+        "standard indicator set, {} one-minute bars of {CHAIN_SYMBOL} cycled, {SAMPLES} updates",
+        bars.len()
+    );
+    report("per-bar (with timer)", &mut latency);
 }

@@ -59,7 +59,19 @@ impl Ring {
 
     /// The values, oldest first.
     pub fn iter(&self) -> impl Iterator<Item = f64> + '_ {
-        (0..self.len).filter_map(|i| self.get(i))
+        let (older, newer) = self.slices();
+        older.iter().chain(newer).copied()
+    }
+
+    /// The values as two contiguous runs, oldest first: the ring's tail, then its head.
+    pub fn slices(&self) -> (&[f64], &[f64]) {
+        let cap = self.values.len();
+        let start = (self.next + cap - self.len) % cap;
+        if start + self.len <= cap {
+            (&self.values[start..start + self.len], &[])
+        } else {
+            (&self.values[start..], &self.values[..self.next])
+        }
     }
 
     /// The newest value.

@@ -2,3 +2,4 @@
 //! trading graph, with the same operators the graph runs.
 
 pub mod indicators;
+pub mod stats;

@@ -359,7 +359,7 @@ impl SyntheticMarket {
         }
 
         self.step += 1;
-        if self.step % self.steps_per_interval == 0 {
+        if self.step.is_multiple_of(self.steps_per_interval) {
             let steps = self.steps_per_interval as f64;
             self.market.end_interval(steps);
             for symbol in &mut self.symbols {

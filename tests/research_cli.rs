@@ -1,6 +1,8 @@
-//! `bot4 indicators` end to end: bars in (CSV, Parquet) or ticks in, one Parquet file
-//! out whose columns agree with TA-Lib; and clear errors, with nothing written, for a
-//! missing file, a missing column, a value that is not a number and a series too short.
+//! The research commands end to end. `bot4 indicators`: bars in (CSV, Parquet) or
+//! ticks in, one Parquet file out whose columns agree with TA-Lib, and clear errors with
+//! nothing written for a missing file, a missing column, a value that is not a number
+//! and a series too short. `bot4 stats`: JSON that agrees with statsmodels, and clear
+//! errors for a missing column and prices with no log return.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;
@@ -212,4 +214,87 @@ fn bad_input_is_a_clear_error_and_writes_nothing() {
             "a partial file was left behind"
         );
     }
+}
+
+#[test]
+fn stats_prints_the_tests_of_a_column_as_statsmodels_computes_them() {
+    let done = run_bot4(
+        &[
+            "stats",
+            "--input",
+            &fixture("sp500.csv").display().to_string(),
+            "--column",
+            "close",
+            "--returns",
+        ],
+        TIMEOUT,
+    );
+    assert!(done.status.success(), "{}", done.describe());
+    let ours: serde_json::Value = serde_json::from_str(&done.stdout).expect("JSON on stdout");
+    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("fixtures/stats/sp500_logret.json");
+    let reference: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(path).expect("the fixture"))
+            .expect("JSON fixture");
+    let number = |v: &serde_json::Value| v.as_f64().expect("a number");
+    let adf = reference["adf"]
+        .as_array()
+        .expect("ADF cases")
+        .iter()
+        .find(|c| c["regression"] == "c" && c["autolag"] == "AIC")
+        .expect("the default ADF case");
+    let close = |a: f64, b: f64| (a - b).abs() <= 1e-6 * b.abs().max(1.0);
+    assert!(close(
+        number(&ours["adf"]["statistic"]),
+        number(&adf["statistic"])
+    ));
+    assert_eq!(ours["adf"]["used_lag"], adf["used_lag"]);
+    assert!(close(
+        number(&ours["jarque_bera"]["statistic"]),
+        number(&reference["jarque_bera"]["statistic"])
+    ));
+    for (a, b) in ours["ljung_box"]
+        .as_array()
+        .expect("Ljung-Box lags")
+        .iter()
+        .zip(reference["ljung_box"].as_array().expect("reference lags"))
+    {
+        assert_eq!(a["lag"], b["lag"]);
+        assert!(close(number(&a["statistic"]), number(&b["statistic"])));
+    }
+
+    // A column that is not there, and prices that are not positive.
+    let done = run_bot4(
+        &[
+            "stats",
+            "--input",
+            &fixture("sp500.csv").display().to_string(),
+            "--column",
+            "price",
+        ],
+        TIMEOUT,
+    );
+    assert!(
+        !done.status.success() && done.stderr.contains("no `price` column"),
+        "{}",
+        done.describe()
+    );
+    let dir = TempDir::new().expect("a temporary folder");
+    let negative = dir.path().join("negative.csv");
+    std::fs::write(&negative, "x\n1\n2\n-1\n3\n").expect("writing");
+    let done = run_bot4(
+        &[
+            "stats",
+            "--input",
+            &negative.display().to_string(),
+            "--column",
+            "x",
+            "--returns",
+        ],
+        TIMEOUT,
+    );
+    assert!(
+        !done.status.success() && done.stderr.contains("row 3: -1 is not positive"),
+        "{}",
+        done.describe()
+    );
 }
