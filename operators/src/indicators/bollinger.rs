@@ -6,16 +6,15 @@
 //!
 //! TA-Lib `BBANDS` with `MAType = SMA`: the population standard deviation of the same
 //! window as the average; the first value comes with the `n`-th input (lookback
-//! `n − 1`). The mean and variance come from a [`RollingSum`], which sums deviations
-//! from a shift so that prices far from zero lose no precision: O(1) amortised per
-//! update. Its shift can be up to `n` updates old, so σ carries an absolute error of
-//! about `√(n·ε)` times the range of the last `2n` inputs (ε the f64 epsilon) — below
-//! 1e-7 of it; TA-Lib's own `E[x²] − m²` loses more. A flat window (every value equal)
-//! is detected exactly, by its running maximum and minimum, and has σ = 0, as TA-Lib
-//! gives (TA-Lib zeroes a variance within an epsilon of 0, or negative). TA-Lib accepts
+//! `n − 1`). The mean and deviation come from a [`RollingMoments`], which sums
+//! deviations from a shift so that prices far from zero lose no precision: O(1)
+//! amortised per update. Its shift can be up to `n` updates old, so σ carries an
+//! absolute error of about `√(n·ε)` times the range of the last `2n` inputs (ε the f64
+//! epsilon) — below 1e-7 of it; TA-Lib's own `E[x²] − m²` loses more. A flat window
+//! (every value equal) has σ = 0 exactly, as TA-Lib gives (TA-Lib zeroes a variance within an epsilon of 0, or negative). TA-Lib accepts
 //! periods from 2; here a period of 1 is allowed (σ = 0) and 0 is taken as 1.
 
-use super::{Indicator, RollingExtreme, RollingSum};
+use super::{Indicator, RollingMoments};
 
 /// The three Bollinger bands at one input.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -31,9 +30,7 @@ pub struct Bands {
 /// Bollinger bands over `period` inputs.
 #[derive(Debug, Clone)]
 pub struct Bollinger {
-    window: RollingSum,
-    max: RollingExtreme,
-    min: RollingExtreme,
+    window: RollingMoments,
     period: usize,
     k_up: f64,
     k_down: f64,
@@ -45,9 +42,7 @@ impl Bollinger {
     pub fn new(period: usize, k_up: f64, k_down: f64) -> Self {
         let period = period.max(1);
         Self {
-            window: RollingSum::new(period),
-            max: RollingExtreme::max(period),
-            min: RollingExtreme::min(period),
+            window: RollingMoments::new(period),
             period,
             k_up,
             k_down,
@@ -61,17 +56,11 @@ impl Indicator for Bollinger {
 
     fn update(&mut self, input: f64) -> Option<Bands> {
         self.window.push(input);
-        let hi = self.max.push(input);
-        let lo = self.min.push(input);
         if !self.window.is_full() {
             return None;
         }
         let middle = self.window.mean();
-        let sd = if hi == lo {
-            0.0
-        } else {
-            self.window.variance().sqrt()
-        };
+        let sd = self.window.std_dev();
         Some(Bands {
             upper: middle + self.k_up * sd,
             middle,

@@ -37,7 +37,7 @@ pub mod zscore;
 
 use bot4_schemas::{Bar, Nanos};
 
-pub use window::{Ring, RollingExtreme, RollingSum};
+pub use window::{Ring, RollingExtreme, RollingMoments, RollingSum};
 
 /// One OHLCV bar as the indicators see it.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]

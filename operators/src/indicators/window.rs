@@ -86,7 +86,10 @@ impl Ring {
 /// millions of updates, so every `n` updates the sums are taken afresh from the window:
 /// O(1) amortised, and never further from the exact sum than `n` updates' rounding. The
 /// sums are of deviations from a shift (the mean at the last re-sum), so the variance of
-/// prices far from zero loses no precision to cancellation.
+/// prices far from zero loses no precision to cancellation. The shift can be up to `n`
+/// updates old, so after a jump the variance carries an absolute error of about `n·ε`
+/// times the square of the range of the last `2n` values (ε the f64 epsilon);
+/// [`RollingMoments`] gives an exact 0 for a window of equal values.
 #[derive(Debug, Clone)]
 pub struct RollingSum {
     ring: Ring,
@@ -161,6 +164,59 @@ impl RollingSum {
     /// The window itself.
     pub fn ring(&self) -> &Ring {
         &self.ring
+    }
+}
+
+/// The mean and population standard deviation of the last `n` values, with a window of
+/// equal values detected exactly (by its running maximum and minimum) so that its
+/// deviation is exactly 0 rather than the rounding left over from earlier values.
+#[derive(Debug, Clone)]
+pub struct RollingMoments {
+    sum: RollingSum,
+    max: RollingExtreme,
+    min: RollingExtreme,
+    flat: bool,
+}
+
+impl RollingMoments {
+    /// An empty window of `n` values (at least one).
+    pub fn new(n: usize) -> Self {
+        Self {
+            sum: RollingSum::new(n),
+            max: RollingExtreme::max(n),
+            min: RollingExtreme::min(n),
+            flat: true,
+        }
+    }
+
+    /// Push `x`.
+    pub fn push(&mut self, x: f64) {
+        self.sum.push(x);
+        self.flat = self.max.push(x) == self.min.push(x);
+    }
+
+    /// Whether the window holds `n` values.
+    pub fn is_full(&self) -> bool {
+        self.sum.is_full()
+    }
+
+    /// The mean of the values held (NaN when empty).
+    pub fn mean(&self) -> f64 {
+        self.sum.mean()
+    }
+
+    /// Their population standard deviation: exactly 0 when they are all equal, never
+    /// negative or NaN otherwise (a variance lost to rounding is 0).
+    pub fn std_dev(&self) -> f64 {
+        if self.flat {
+            return 0.0;
+        }
+        let sd = self.sum.variance().sqrt();
+        if sd.is_nan() {
+            0.0
+        } else {
+            sd
+        }
     }
 }
 
@@ -251,13 +307,15 @@ mod tests {
         #[test]
         fn windows_agree_with_a_scan(
             n in 1usize..20,
-            xs in prop::collection::vec(-1e6f64..1e6, 1..300),
+            xs in prop::collection::vec(prop_oneof![3 => -1e6f64..1e6, 1 => Just(7.5)], 1..300),
         ) {
             let mut sum = RollingSum::new(n);
             let mut hi = RollingExtreme::max(n);
             let mut lo = RollingExtreme::min(n);
+            let mut moments = RollingMoments::new(n);
             for (i, &x) in xs.iter().enumerate() {
                 sum.push(x);
+                moments.push(x);
                 let top = hi.push(x);
                 let bottom = lo.push(x);
                 let window = &xs[(i + 1).saturating_sub(n)..=i];
@@ -266,7 +324,19 @@ mod tests {
                 let mean = naive / window.len() as f64;
                 let var = window.iter().map(|v| (v - mean).powi(2)).sum::<f64>()
                     / window.len() as f64;
-                prop_assert!((sum.variance() - var).abs() <= 1e-9 * (1.0 + var + mean * mean));
+                // The shift can be up to `n` updates old: the error scales with the
+                // square of the range of the last `2n` inputs, as documented.
+                let recent = &xs[(i + 1).saturating_sub(2 * n)..=i];
+                let range = recent.iter().fold(f64::MIN, |m, v| m.max(*v))
+                    - recent.iter().fold(f64::MAX, |m, v| m.min(*v));
+                prop_assert!((sum.variance() - var).abs() <= 1e-9 * (1.0 + var + range * range));
+                let flat = window.iter().all(|v| *v == window[0]);
+                if flat {
+                    prop_assert_eq!(moments.std_dev(), 0.0);
+                } else {
+                    let sd = var.sqrt();
+                    prop_assert!((moments.std_dev() - sd).abs() <= 1e-4 * (1.0 + sd + range));
+                }
                 prop_assert_eq!(top, window.iter().cloned().fold(f64::MIN, f64::max));
                 prop_assert_eq!(bottom, window.iter().cloned().fold(f64::MAX, f64::min));
                 let age = hi.age().unwrap() as usize;

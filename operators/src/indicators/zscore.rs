@@ -6,19 +6,16 @@
 //!
 //! TA-Lib has no z-score; the convention is pandas'
 //! `(x − rolling(n).mean()) / rolling(n).std(ddof=0)`, 0 where the deviation is 0, first
-//! value with the `n`-th input. A flat window (every value equal) is detected exactly,
-//! by its running maximum and minimum, so it gives 0 rather than rounding noise over
-//! rounding noise. The mean and variance come from a [`RollingSum`]: O(1) amortised per
-//! update. A period of 1 is allowed (always 0) and 0 is taken as 1.
+//! value with the `n`-th input. A flat window (every value equal) gives 0 rather than
+//! rounding noise over rounding noise. The mean and deviation come from a
+//! [`RollingMoments`]: O(1) amortised per update. A period of 1 is allowed (always 0) and 0 is taken as 1.
 
-use super::{Indicator, RollingExtreme, RollingSum};
+use super::{Indicator, RollingMoments};
 
 /// The z-score of each input within the last `period` inputs.
 #[derive(Debug, Clone)]
 pub struct ZScore {
-    window: RollingSum,
-    max: RollingExtreme,
-    min: RollingExtreme,
+    window: RollingMoments,
     period: usize,
 }
 
@@ -27,9 +24,7 @@ impl ZScore {
     pub fn new(period: usize) -> Self {
         let period = period.max(1);
         Self {
-            window: RollingSum::new(period),
-            max: RollingExtreme::max(period),
-            min: RollingExtreme::min(period),
+            window: RollingMoments::new(period),
             period,
         }
     }
@@ -41,14 +36,11 @@ impl Indicator for ZScore {
 
     fn update(&mut self, input: f64) -> Option<f64> {
         self.window.push(input);
-        let hi = self.max.push(input);
-        let lo = self.min.push(input);
         if !self.window.is_full() {
             return None;
         }
-        let sd = self.window.variance().sqrt();
-        // `!(sd > 0)` also catches a variance lost to rounding.
-        if hi == lo || sd <= 0.0 || sd.is_nan() {
+        let sd = self.window.std_dev();
+        if sd <= 0.0 {
             return Some(0.0);
         }
         Some((input - self.window.mean()) / sd)
