@@ -29,14 +29,8 @@
 //! TA-Lib has none of these.
 
 use bot4_schemas::{Side, Tick, TickKind};
-use rust_decimal::prelude::ToPrimitive;
-use rust_decimal::Decimal;
 
-use super::{Indicator, RollingSum};
-
-fn to_f64(d: Decimal) -> f64 {
-    d.to_f64().unwrap_or(f64::NAN)
-}
+use super::{to_f64, Indicator, RollingSum};
 
 /// The best bid and ask, with their sizes, as floats.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
@@ -310,7 +304,7 @@ mod tests {
 
     #[test]
     fn from_ticks() {
-        let d = |s: &str| s.parse::<Decimal>().unwrap();
+        let d = |s: &str| s.parse::<rust_decimal::Decimal>().unwrap();
         let q = tick(TickKind::Quote {
             bid: d("99.5"),
             bid_size: d("2"),

@@ -39,6 +39,13 @@ use bot4_schemas::{Bar, Nanos};
 
 pub use window::{Ring, RollingExtreme, RollingMoments, RollingSum};
 
+/// An exact decimal as the indicators' float (NaN if it has none, which no price or
+/// quantity within the schemas' bounds lacks).
+pub(crate) fn to_f64(d: rust_decimal::Decimal) -> f64 {
+    use rust_decimal::prelude::ToPrimitive;
+    d.to_f64().unwrap_or(f64::NAN)
+}
+
 /// One OHLCV bar as the indicators see it.
 #[derive(Debug, Clone, Copy, PartialEq, Default)]
 pub struct Candle {
@@ -59,15 +66,13 @@ pub struct Candle {
 impl Candle {
     /// The candle of an exact bar.
     pub fn from_bar(bar: &Bar) -> Self {
-        use rust_decimal::prelude::ToPrimitive;
-        let f = |d: &rust_decimal::Decimal| d.to_f64().unwrap_or(f64::NAN);
         Self {
             ts: bar.start,
-            open: f(&bar.open),
-            high: f(&bar.high),
-            low: f(&bar.low),
-            close: f(&bar.close),
-            volume: f(&bar.volume),
+            open: to_f64(bar.open),
+            high: to_f64(bar.high),
+            low: to_f64(bar.low),
+            close: to_f64(bar.close),
+            volume: to_f64(bar.volume),
         }
     }
 

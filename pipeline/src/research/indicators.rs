@@ -303,20 +303,20 @@ fn bars_from_ticks(input: &Path, width: Nanos) -> Result<OhlcvColumns, PipelineE
     }
     done.extend(makers.values_mut().filter_map(TimeBars::finish));
     done.sort_by_key(|b| (b.start, b.symbol));
-    use rust_decimal::prelude::ToPrimitive;
-    let f = |d: bot4_schemas::Decimal| d.to_f64().unwrap_or(f64::NAN);
+    let candles: Vec<Candle> = done.iter().map(Candle::from_bar).collect();
+    let column = |f: fn(&Candle) -> f64| candles.iter().map(f).collect();
     Ok(OhlcvColumns {
-        ts: done.iter().map(|b| b.start).collect(),
+        ts: candles.iter().map(|c| c.ts).collect(),
         symbol: Some(
             done.iter()
                 .map(|b| registry.get(b.symbol).symbol.clone())
                 .collect(),
         ),
-        open: done.iter().map(|b| f(b.open)).collect(),
-        high: done.iter().map(|b| f(b.high)).collect(),
-        low: done.iter().map(|b| f(b.low)).collect(),
-        close: done.iter().map(|b| f(b.close)).collect(),
-        volume: done.iter().map(|b| f(b.volume)).collect(),
+        open: column(|c| c.open),
+        high: column(|c| c.high),
+        low: column(|c| c.low),
+        close: column(|c| c.close),
+        volume: column(|c| c.volume),
     })
 }
 
