@@ -13,9 +13,9 @@ use std::path::Path;
 use bot4_operators::bars::TimeBars;
 use bot4_operators::features::{FeatureConfig, Features};
 use bot4_operators::indicators::Candle;
-use bot4_operators::model::{ModelConfig, OneFactorModel};
+use bot4_operators::models::one_factor::{ModelConfig, OneFactorModel};
 use bot4_operators::risk::{RiskConfig, RiskSizer};
-use bot4_operators::signal::{EmaCrossover, SignalConfig};
+use bot4_operators::signals::crossover::{EmaCrossover, SignalConfig};
 use bot4_pipeline::generate::{generate, Generated};
 use bot4_pipeline::sources::synthetic::{SyntheticConfig, SyntheticMarket};
 use bot4_pipeline::PipelineError;
@@ -148,7 +148,18 @@ impl Chain {
     #[inline]
     pub fn update(&mut self, tick: &Tick) -> Option<OrderIntent> {
         let features = self.features.update(tick);
-        let forecast = self.model.update(&features);
+        let p = self.model.update(&features);
+        let forecast = bot4_schemas::Forecast {
+            ts: features.ts,
+            seq: features.seq,
+            symbol: features.symbol,
+            expected_return: p.expected_return,
+            variance: p.variance,
+            bar_variance: 0.0,
+            vol_ratio: 1.0,
+            scores: [0.0; bot4_schemas::FORECAST_SCORES],
+            features,
+        };
         let signal = self.signal.update(&forecast)?;
         self.risk.update(&signal)
     }

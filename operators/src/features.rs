@@ -1,13 +1,31 @@
 //! Per-symbol market features, updated in O(1) per tick with no allocation.
 //!
-//! For each quote the mid `m = (bid + ask) / 2` feeds two exponential moving averages
-//! (half-lives in ticks), the log return `r = ln(m / m_prev)` and an event-time aware
-//! volatility: `σ²/s = EW(r²) / EW(Δt)`, annualised. Trades leave the book features
-//! unchanged but still produce a vector (with `log_return = 0`), so every tick yields
-//! one.
+//! Three layers, all fed by the same tick:
+//!
+//! - **Book** (each quote): the mid `m = (bid + ask) / 2` feeds two exponential moving
+//!   averages (half-lives in quotes), the log return `r = ln(m / m_prev)` and an
+//!   event-time aware volatility `σ²/s = EW(r²) / EW(Δt)`, annualised; the quote's
+//!   microprice and top-of-book imbalance ([`QuoteState`]).
+//! - **Order flow** (each trade): the signed-volume imbalance of the last trades
+//!   ([`TradeSignImbalance`]).
+//! - **Bars**: trades build time bars ([`TimeBars`]); a bar closes on the first tick
+//!   (quote or trade) at or past its end, and the closed bar goes through the standard
+//!   [`IndicatorSet`]. Its scale-free model inputs ([`BAR_INPUT_NAMES`]) ride on the
+//!   tick's feature vector as [`BarFeatures`].
+//!
+//! Trades leave the book features unchanged but still produce a vector (with
+//! `log_return = 0`), so every tick yields one.
 
-use bot4_schemas::{Decimal, FeatureVector, Nanos, SymbolId, Tick, TickKind, NANOS_PER_SECOND};
+use bot4_schemas::{
+    BarFeatures, Decimal, FeatureVector, Nanos, SymbolId, Tick, TickKind, BAR_INPUTS,
+    BAR_INPUT_NAMES, NANOS_PER_SECOND,
+};
 use rust_decimal::prelude::ToPrimitive;
+
+use crate::bars::TimeBars;
+use crate::indicators::microstructure::{signed_trade_size, Quote, QuoteState, TradeSignImbalance};
+use crate::indicators::set::{column, IndicatorSet, COLUMNS};
+use crate::indicators::{Candle, Indicator};
 
 /// Seconds in a 365-day year, for annualising volatility.
 pub const SECONDS_PER_YEAR: f64 = 365.0 * 86_400.0;
@@ -25,6 +43,10 @@ pub struct FeatureConfig {
     pub slow_half_life: f64,
     /// Half-life of the volatility estimate, in quotes.
     pub vol_half_life: f64,
+    /// Width of the time bars the indicators and bar models run on, in ns.
+    pub bar_width: Nanos,
+    /// Trades in the order-flow imbalance window.
+    pub trade_imbalance_period: usize,
 }
 
 impl Default for FeatureConfig {
@@ -33,6 +55,8 @@ impl Default for FeatureConfig {
             fast_half_life: 30.0,
             slow_half_life: 150.0,
             vol_half_life: 300.0,
+            bar_width: 60 * NANOS_PER_SECOND,
+            trade_imbalance_period: 50,
         }
     }
 }
@@ -59,6 +83,13 @@ pub struct Features {
     last_quote_ts: Nanos,
     quotes: u64,
     count: u64,
+    book: QuoteState,
+    flow: TradeSignImbalance,
+    trade_imbalance: f64,
+    bars: TimeBars,
+    indicators: IndicatorSet,
+    closed_bars: u64,
+    last_close: Option<f64>,
 }
 
 impl Features {
@@ -79,6 +110,13 @@ impl Features {
             last_quote_ts: 0,
             quotes: 0,
             count: 0,
+            book: QuoteState::new(),
+            flow: TradeSignImbalance::new(config.trade_imbalance_period),
+            trade_imbalance: 0.0,
+            bars: TimeBars::new(config.bar_width),
+            indicators: IndicatorSet::new(),
+            closed_bars: 0,
+            last_close: None,
         }
     }
 
@@ -101,6 +139,21 @@ impl Features {
     pub fn update(&mut self, tick: &Tick) -> FeatureVector {
         self.count += 1;
         let mut log_return = 0.0;
+        // A tick at or past the open bar's end closes it; a trade of a later slice
+        // closes it too (and opens the next).
+        let closed = self
+            .bars
+            .close_until(tick.ts)
+            .or_else(|| self.bars.update(tick));
+        let bar = closed.map(|bar| self.close_bar(&bar));
+        if let Some(signed) = signed_trade_size(tick) {
+            if let Some(imbalance) = self.flow.update(signed) {
+                self.trade_imbalance = imbalance;
+            }
+        }
+        if let Some(quote) = Quote::from_tick(tick) {
+            self.book.update(quote);
+        }
         if let TickKind::Quote { bid, ask, .. } = tick.kind {
             let mid = (bid.to_f64().unwrap_or(0.0) + ask.to_f64().unwrap_or(0.0)) * 0.5;
             self.bid = bid;
@@ -138,6 +191,57 @@ impl Features {
                 0.0
             },
             count: self.quotes,
+            microprice: self.book.last().map_or(self.mid, |q| q.microprice),
+            imbalance: self.book.last().map_or(0.0, |q| q.imbalance),
+            trade_imbalance: self.trade_imbalance,
+            bar,
+        }
+    }
+
+    /// Run a closed bar through the indicators and make its model inputs.
+    fn close_bar(&mut self, bar: &bot4_schemas::Bar) -> BarFeatures {
+        const RSI: usize = column("rsi_14");
+        const MACD_HIST: usize = column("macd_hist");
+        const ATR: usize = column("atr_14");
+        const ZSCORE: usize = column("zscore_20");
+        const STOCH_K: usize = column("stoch_k");
+        const CCI: usize = column("cci_20");
+        const PLUS_DI: usize = column("plus_di_14");
+        const MINUS_DI: usize = column("minus_di_14");
+        const RETURN: usize = column("log_return");
+        const VOLATILITY: usize = column("realized_vol_20");
+        let candle = Candle::from_bar(bar);
+        let v: [Option<f64>; COLUMNS.len()] = self.indicators.update(&candle);
+        self.closed_bars += 1;
+        let log_return = match self.last_close {
+            Some(prev) if prev > 0.0 && candle.close > 0.0 => (candle.close / prev).ln(),
+            _ => 0.0,
+        };
+        self.last_close = Some(candle.close);
+        let volatility = v[VOLATILITY].unwrap_or(0.0);
+        let ratio = |a: Option<f64>, b: Option<f64>| match (a, b) {
+            (Some(a), Some(b)) if b > 0.0 => Some(a / b),
+            (Some(_), Some(_)) => Some(0.0),
+            _ => None,
+        };
+        let inputs: [Option<f64>; BAR_INPUTS] = [
+            v[RSI].map(|r| r / 50.0 - 1.0),
+            ratio(v[MACD_HIST], v[ATR]),
+            v[ZSCORE],
+            v[STOCH_K].map(|k| k / 50.0 - 1.0),
+            v[CCI].map(|c| c / 100.0),
+            v[PLUS_DI].zip(v[MINUS_DI]).map(|(p, m)| (p - m) / 100.0),
+            ratio(v[RETURN], v[VOLATILITY]),
+            Some(self.trade_imbalance),
+        ];
+        debug_assert_eq!(BAR_INPUT_NAMES.len(), inputs.len());
+        BarFeatures {
+            bar: *bar,
+            log_return,
+            volatility,
+            count: self.closed_bars,
+            warm: inputs.iter().all(Option::is_some),
+            inputs: inputs.map(|x| x.filter(|x| x.is_finite()).unwrap_or(0.0)),
         }
     }
 

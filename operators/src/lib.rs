@@ -5,7 +5,7 @@
 //! symbol's state with an `update`-style method, so the dataflow only wires them, and
 //! each can be tested, benchmarked and replayed on its own.
 //!
-//! The stages, in the order a tick meets them: [`features`] → [`model`] → [`signal`] →
+//! The stages, in the order a tick meets them: [`features`] → [`models`] → [`signals`] →
 //! [`risk`] → [`orders`] → [`safety_gate`] → [`venue`] → [`positions`] → [`equity`].
 
 #![deny(unsafe_code)]
@@ -14,11 +14,11 @@ pub mod bars;
 pub mod equity;
 pub mod features;
 pub mod indicators;
-pub mod model;
+pub mod models;
 pub mod orders;
 pub mod positions;
 pub mod risk;
 pub mod safety_gate;
-pub mod signal;
+pub mod signals;
 pub mod stats;
 pub mod venue;

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 
 use bot4_operators::features::FeatureConfig;
-use bot4_operators::model::ModelConfig;
+use bot4_operators::models::one_factor::ModelConfig;
 use bot4_operators::orders::OrderConfig;
 use bot4_operators::risk::RiskConfig;
-use bot4_operators::signal::SignalConfig;
+use bot4_operators::signals::crossover::SignalConfig;
 use bot4_operators::venue::VenueConfig;
 use bot4_schemas::EpochWidth;
 

@@ -32,7 +32,10 @@ pub use decimal::{decimal_from_f64, ARROW_DECIMAL_PRECISION, ARROW_DECIMAL_SCALE
 pub use equity::EquityPoint;
 pub use error::SchemaError;
 pub use execution::{ExecutionReport, Fill, Liquidity, ReportStatus};
-pub use feature::{FeatureVector, Forecast};
+pub use feature::{
+    BarFeatures, FeatureVector, Forecast, BAR_INPUTS, BAR_INPUT_NAMES, FORECAST_SCORES,
+    FORECAST_SCORE_NAMES,
+};
 pub use instrument::{Instrument, SymbolId, SymbolRegistry};
 pub use market::{Side, Tick, TickKind};
 pub use order::{Order, OrderAction, OrderIntent, OrderKind, Urgency};

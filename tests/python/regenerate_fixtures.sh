@@ -19,3 +19,5 @@ cargo build --release -p bot4-pipeline --bin bot4
 bot4="${CARGO_TARGET_DIR:-target}/release/bot4"
 "$venv/bin/python" tests/python/make_indicator_fixtures.py --bot4 "$bot4" --out tests/fixtures/indicators
 "$venv/bin/python" tests/python/make_stats_fixtures.py --bot4 "$bot4" --out tests/fixtures/stats
+"$venv/bin/python" tests/python/make_garch_fixtures.py --out tests/fixtures/garch
+"$venv/bin/python" tests/python/make_arima_fixtures.py --out tests/fixtures/arima

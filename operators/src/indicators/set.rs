@@ -54,6 +54,33 @@ pub const COLUMNS: [&str; 31] = [
     "volume_sma_20",
 ];
 
+/// The index of column `name` in [`COLUMNS`]; a name that is not there fails to compile
+/// where it is used in a constant.
+pub const fn column(name: &str) -> usize {
+    let mut i = 0;
+    while i < COLUMNS.len() {
+        if eq(COLUMNS[i].as_bytes(), name.as_bytes()) {
+            return i;
+        }
+        i += 1;
+    }
+    panic!("no such indicator column");
+}
+
+const fn eq(a: &[u8], b: &[u8]) -> bool {
+    if a.len() != b.len() {
+        return false;
+    }
+    let mut i = 0;
+    while i < a.len() {
+        if a[i] != b[i] {
+            return false;
+        }
+        i += 1;
+    }
+    true
+}
+
 /// Every indicator of [`COLUMNS`], fed one bar at a time.
 #[derive(Debug, Clone)]
 pub struct IndicatorSet {
@@ -174,6 +201,13 @@ impl IndicatorSet {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn columns_are_found_by_name() {
+        assert_eq!(column("log_return"), 0);
+        assert_eq!(COLUMNS[column("adx_14")], "adx_14");
+        assert_eq!(column("volume_sma_20"), COLUMNS.len() - 1);
+    }
 
     #[test]
     fn every_column_has_a_value_once_warm() {

@@ -7,7 +7,16 @@
 //! variance of the regression's residuals. Only information available at the tick is
 //! used: a factor value enters the regression once its outcome is known.
 
-use bot4_schemas::{FeatureVector, Forecast};
+use bot4_schemas::FeatureVector;
+
+/// What a model expects of the return over its horizon.
+#[derive(Debug, Clone, Copy, PartialEq, Default)]
+pub struct Prediction {
+    /// Expected log return.
+    pub expected_return: f64,
+    /// Variance of that return around the expectation.
+    pub variance: f64,
+}
 
 /// Parameters of [`OneFactorModel`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -72,12 +81,12 @@ impl OneFactorModel {
     ///
     /// # Examples
     /// ```
-    /// use bot4_operators::model::{ModelConfig, OneFactorModel};
+    /// use bot4_operators::models::one_factor::{ModelConfig, OneFactorModel};
     /// let model = OneFactorModel::new(ModelConfig::default());
     /// assert_eq!(model.beta(), 0.0);
     /// ```
     #[inline]
-    pub fn update(&mut self, features: &FeatureVector) -> Forecast {
+    pub fn update(&mut self, features: &FeatureVector) -> Prediction {
         let factor = momentum(features);
         // Only a new quote advances the model's clock.
         if features.count > self.last_count && features.mid > 0.0 {
@@ -101,13 +110,9 @@ impl OneFactorModel {
         } else {
             0.0
         };
-        Forecast {
-            ts: features.ts,
-            seq: features.seq,
-            symbol: features.symbol,
+        Prediction {
             expected_return: self.beta() * factor,
             variance,
-            features: *features,
         }
     }
 }
@@ -141,6 +146,10 @@ mod tests {
             volatility: 0.0,
             spread: 0.0,
             count,
+            microprice: mid,
+            imbalance: 0.0,
+            trade_imbalance: 0.0,
+            bar: None,
         }
     }
 

@@ -8,7 +8,7 @@
 
 use bot4_schemas::{Forecast, Signal};
 
-use crate::model::momentum;
+use crate::models::one_factor::momentum;
 
 /// Parameters of [`EmaCrossover`].
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -58,7 +58,7 @@ impl EmaCrossover {
     ///
     /// # Examples
     /// ```
-    /// use bot4_operators::signal::{EmaCrossover, SignalConfig};
+    /// use bot4_operators::signals::crossover::{EmaCrossover, SignalConfig};
     /// let s = EmaCrossover::new(SignalConfig::default());
     /// assert_eq!(s.direction(), 0);
     /// ```
@@ -121,6 +121,10 @@ mod tests {
             volatility: 0.5,
             spread: 0.0,
             count,
+            microprice: 1.5,
+            imbalance: 0.0,
+            trade_imbalance: 0.0,
+            bar: None,
         };
         Forecast {
             ts: count as i64,
@@ -128,6 +132,9 @@ mod tests {
             symbol: SymbolId(0),
             expected_return: expected,
             variance: 1.0,
+            bar_variance: 1.0,
+            vol_ratio: 1.0,
+            scores: [0.0; bot4_schemas::FORECAST_SCORES],
             features,
         }
     }

@@ -31,11 +31,11 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use bot4_operators::features::Features;
-use bot4_operators::model::OneFactorModel;
+use bot4_operators::models::one_factor::OneFactorModel;
 use bot4_operators::risk::RiskSizer;
-use bot4_operators::signal::EmaCrossover;
+use bot4_operators::signals::crossover::EmaCrossover;
 use bot4_schemas::{
-    ControlEvent, Decimal, EpochWidth, EquityPoint, ExecutionReport, Fill, Order, OrderAction,
+    BarFeatures, ControlEvent, Decimal, EpochWidth, EquityPoint, ExecutionReport, Fill, Order, OrderAction,
     Position, ReportStatus, Signal, SymbolRegistry, Tick,
 };
 use timely::dataflow::operators::vec::{Broadcast, Map};
@@ -95,12 +95,26 @@ pub fn build<'s>(
         move |symbol| Features::new(symbol, fc),
         |f, tick, out| out.push(f.update(tick)),
     );
+    let bar_features: StreamVec<'s, u64, BarFeatures> = features.clone().flat_map(|f| f.bar);
     let mc = s.model;
     let forecasts = keyed::per_symbol(
         features,
         "Model",
         move |_| OneFactorModel::new(mc),
-        |m, f, out| out.push(m.update(f)),
+        |m, f, out| {
+            let p = m.update(f);
+            out.push(bot4_schemas::Forecast {
+                ts: f.ts,
+                seq: f.seq,
+                symbol: f.symbol,
+                expected_return: p.expected_return,
+                variance: p.variance,
+                bar_variance: 0.0,
+                vol_ratio: 1.0,
+                scores: [0.0; bot4_schemas::FORECAST_SCORES],
+                features: *f,
+            })
+        },
     );
     let sc = s.signal;
     let signals: StreamVec<'s, u64, Signal> = keyed::per_symbol(
@@ -169,6 +183,7 @@ pub fn build<'s>(
         };
     }
     sink!(ticks, Tick);
+    sink!(bar_features, BarFeatures);
     sink!(signals, Signal);
     sink!(orders, Order);
     sink!(reports, ExecutionReport);

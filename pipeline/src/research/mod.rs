@@ -3,3 +3,4 @@
 
 pub mod indicators;
 pub mod stats;
+pub mod garch;

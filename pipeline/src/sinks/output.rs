@@ -15,8 +15,9 @@ use sha2::{Digest, Sha256};
 use crate::PipelineError;
 
 /// Every table a replay writes.
-pub const TABLES: [&str; 7] = [
+pub const TABLES: [&str; 8] = [
     "ticks",
+    "bar_features",
     "signals",
     "orders",
     "reports",

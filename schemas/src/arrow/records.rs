@@ -8,9 +8,10 @@ use super::{
     decimal_field, f64_field, schema, text_field, ts_field, u64_field, ArrowRecord, Reader, Writer,
 };
 use crate::{
-    Bar, ControlCommand, ControlEvent, EquityPoint, ExecutionReport, FeatureVector, Fill, Forecast,
+    Bar, BarFeatures, ControlCommand, ControlEvent, EquityPoint, ExecutionReport, FeatureVector, Fill, Forecast,
     Liquidity, Order, OrderAction, OrderIntent, OrderKind, Position, ReportStatus, SchemaError,
-    Side, Signal, SymbolRegistry, Tick, TickKind, Urgency,
+    Side, Signal, SymbolRegistry, Tick, TickKind, Urgency, BAR_INPUTS, BAR_INPUT_NAMES,
+    FORECAST_SCORES, FORECAST_SCORE_NAMES,
 };
 use arrow_schema::{DataType, Field};
 
@@ -296,6 +297,73 @@ impl ArrowRecord for Bar {
     }
 }
 
+
+/// A closed bar and what the features stage made of it: the bar's own columns, then
+/// `log_return`, `volatility`, `count`, `warm` and one `input_<name>` per model input.
+impl ArrowRecord for BarFeatures {
+    const NAME: &'static str = "bar_features";
+
+    fn schema() -> SchemaRef {
+        let mut fields: Vec<Field> = Bar::schema()
+            .fields()
+            .iter()
+            .map(|f| f.as_ref().clone())
+            .collect();
+        fields.extend([
+            f64_field("log_return"),
+            f64_field("volatility"),
+            u64_field("count"),
+            Field::new("warm", DataType::Boolean, false),
+        ]);
+        fields.extend(BAR_INPUT_NAMES.iter().map(|n| f64_field(&format!("input_{n}"))));
+        schema(fields)
+    }
+
+    fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        let bars: Vec<Bar> = rows.iter().map(|b| b.bar).collect();
+        let inner = Bar::to_batch(&bars, reg)?;
+        let own = Writer::new(schema(
+            Self::schema().fields()[inner.num_columns()..]
+                .iter()
+                .map(|f| f.as_ref().clone())
+                .collect(),
+        ))
+        .f64(rows.iter().map(|b| b.log_return))
+        .f64(rows.iter().map(|b| b.volatility))
+        .u64(rows.iter().map(|b| b.count))
+        .bool(rows.iter().map(|b| b.warm));
+        let own = (0..BAR_INPUTS)
+            .fold(own, |w, k| w.f64(rows.iter().map(move |b| b.inputs[k])))
+            .finish()?;
+        let mut columns = inner.columns().to_vec();
+        columns.extend(own.columns().iter().cloned());
+        Ok(RecordBatch::try_new(Self::schema(), columns)?)
+    }
+
+    fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let bars = Bar::from_batch(batch, reg)?;
+        let r = Reader::new(batch, Self::NAME);
+        let (log_return, volatility) = (r.f64("log_return")?, r.f64("volatility")?);
+        let (count, warm) = (r.u64("count")?, r.bool("warm")?);
+        let mut inputs = Vec::with_capacity(BAR_INPUTS);
+        for name in BAR_INPUT_NAMES {
+            inputs.push(r.f64(&format!("input_{name}"))?);
+        }
+        Ok(bars
+            .into_iter()
+            .enumerate()
+            .map(|(i, bar)| BarFeatures {
+                bar,
+                log_return: log_return[i],
+                volatility: volatility[i],
+                count: count[i],
+                warm: warm[i],
+                inputs: std::array::from_fn(|k| inputs[k][i]),
+            })
+            .collect())
+    }
+}
+
 impl ArrowRecord for Signal {
     const NAME: &'static str = "signals";
 
@@ -349,6 +417,8 @@ impl ArrowRecord for Signal {
     }
 }
 
+/// The per-tick features. The bar a tick completed is not among the columns: it is a
+/// record of its own, [`BarFeatures`], so a feature vector read back has `bar: None`.
 impl ArrowRecord for FeatureVector {
     const NAME: &'static str = "features";
 
@@ -366,6 +436,9 @@ impl ArrowRecord for FeatureVector {
             f64_field("volatility"),
             f64_field("spread"),
             u64_field("count"),
+            f64_field("microprice"),
+            f64_field("imbalance"),
+            f64_field("trade_imbalance"),
         ])
     }
 
@@ -383,6 +456,9 @@ impl ArrowRecord for FeatureVector {
             .f64(rows.iter().map(|f| f.volatility))
             .f64(rows.iter().map(|f| f.spread))
             .u64(rows.iter().map(|f| f.count))
+            .f64(rows.iter().map(|f| f.microprice))
+            .f64(rows.iter().map(|f| f.imbalance))
+            .f64(rows.iter().map(|f| f.trade_imbalance))
             .finish()
     }
 
@@ -393,6 +469,8 @@ impl ArrowRecord for FeatureVector {
         let (ema_fast, ema_slow) = (r.f64("ema_fast")?, r.f64("ema_slow")?);
         let (log_return, volatility) = (r.f64("log_return")?, r.f64("volatility")?);
         let (spread, count) = (r.f64("spread")?, r.u64("count")?);
+        let (microprice, imbalance) = (r.f64("microprice")?, r.f64("imbalance")?);
+        let trade_imbalance = r.f64("trade_imbalance")?;
         Ok((0..r.rows())
             .map(|i| FeatureVector {
                 ts: ts[i],
@@ -407,6 +485,10 @@ impl ArrowRecord for FeatureVector {
                 volatility: volatility[i],
                 spread: spread[i],
                 count: count[i],
+                microprice: microprice[i],
+                imbalance: imbalance[i],
+                trade_imbalance: trade_imbalance[i],
+                bar: None,
             })
             .collect())
     }
@@ -424,7 +506,10 @@ impl ArrowRecord for Forecast {
             text_field("symbol", false),
             f64_field("expected_return"),
             f64_field("variance"),
+            f64_field("bar_variance"),
+            f64_field("vol_ratio"),
         ];
+        fields.extend(FORECAST_SCORE_NAMES.iter().map(|n| f64_field(&format!("score_{n}"))));
         fields.extend(FeatureVector::schema().fields().iter().skip(3).map(|f| {
             f.as_ref()
                 .clone()
@@ -437,7 +522,7 @@ impl ArrowRecord for Forecast {
         let features: Vec<FeatureVector> = rows.iter().map(|f| f.features).collect();
         let inner = FeatureVector::to_batch(&features, reg)?;
         let own = Writer::new(schema(
-            Self::schema().fields()[..5]
+            Self::schema().fields()[..FORECAST_OWN_COLUMNS]
                 .iter()
                 .map(|f| f.as_ref().clone())
                 .collect(),
@@ -447,7 +532,11 @@ impl ArrowRecord for Forecast {
         .symbol(rows.iter().map(|f| f.symbol), reg)
         .f64(rows.iter().map(|f| f.expected_return))
         .f64(rows.iter().map(|f| f.variance))
-        .finish()?;
+        .f64(rows.iter().map(|f| f.bar_variance))
+        .f64(rows.iter().map(|f| f.vol_ratio));
+        let own = (0..FORECAST_SCORES)
+            .fold(own, |w, k| w.f64(rows.iter().map(move |f| f.scores[k])))
+            .finish()?;
         let mut columns = own.columns().to_vec();
         columns.extend(inner.columns()[3..].iter().cloned());
         Ok(RecordBatch::try_new(Self::schema(), columns)?)
@@ -457,6 +546,11 @@ impl ArrowRecord for Forecast {
         let r = Reader::new(batch, Self::NAME);
         let (ts, seq, symbol) = (r.ts("ts")?, r.u64("seq")?, r.symbols("symbol", reg)?);
         let (expected, variance) = (r.f64("expected_return")?, r.f64("variance")?);
+        let (bar_variance, vol_ratio) = (r.f64("bar_variance")?, r.f64("vol_ratio")?);
+        let mut scores = Vec::with_capacity(FORECAST_SCORES);
+        for name in FORECAST_SCORE_NAMES {
+            scores.push(r.f64(&format!("score_{name}"))?);
+        }
         // The feature columns, renamed back, with the forecast's own ts, seq and symbol.
         let schema = batch.schema();
         let mut fields = vec![
@@ -489,11 +583,17 @@ impl ArrowRecord for Forecast {
                 symbol: symbol[i],
                 expected_return: expected[i],
                 variance: variance[i],
+                bar_variance: bar_variance[i],
+                vol_ratio: vol_ratio[i],
+                scores: std::array::from_fn(|k| scores[k][i]),
                 features: features[i],
             })
             .collect())
     }
 }
+
+/// The forecast's own columns, before the feature vector's.
+const FORECAST_OWN_COLUMNS: usize = 7 + FORECAST_SCORES;
 
 fn schema_of(fields: Vec<Field>) -> SchemaRef {
     std::sync::Arc::new(arrow_schema::Schema::new(fields))

@@ -189,10 +189,12 @@ proptest! {
         }).collect();
         round_trip(&signals)?;
         let forecasts: Vec<Forecast> = rows.iter().map(|&(ts, symbol, a, b, _, _, _, x)| Forecast {
-            ts, seq: 2, symbol, expected_return: x, variance: x * x,
+            ts, seq: 2, symbol, expected_return: x, variance: x * x, bar_variance: x.abs(),
+            vol_ratio: 1.0 + x, scores: [x, -x, 2.0 * x, 0.5],
             features: FeatureVector {
                 ts, seq: 2, symbol, bid: a, ask: b, mid: x, ema_fast: x, ema_slow: -x,
-                log_return: x, volatility: x, spread: x, count: 4,
+                log_return: x, volatility: x, spread: x, count: 4, microprice: x,
+                imbalance: -x, trade_imbalance: 0.25, bar: None,
             },
         }).collect();
         round_trip(&forecasts)?;
@@ -213,6 +215,11 @@ proptest! {
             start: ts, end: ts, symbol, open: a, high: b, low: c, close: d, volume: a, trades: 9,
         }).collect();
         round_trip(&bars)?;
+        let bar_features: Vec<BarFeatures> = bars.iter().enumerate().map(|(i, &bar)| BarFeatures {
+            bar, log_return: i as f64 * 0.5, volatility: 0.01, count: i as u64, warm: i % 2 == 0,
+            inputs: std::array::from_fn(|k| k as f64 - i as f64),
+        }).collect();
+        round_trip(&bar_features)?;
     }
 }
 
