@@ -182,6 +182,50 @@ impl NelderMead {
         nm
     }
 
+    /// Replace the box bounds (allocates only if the search had none). Takes effect
+    /// from the next asked point; use it before [`restart`](Self::restart).
+    ///
+    /// # Panics
+    ///
+    /// If the bounds do not have the dimension of the search.
+    pub fn set_bounds(&mut self, lower: &[f64], upper: &[f64]) {
+        assert!(
+            lower.len() == self.n && upper.len() == self.n,
+            "bounds must have the dimension of the search"
+        );
+        if self.lower.is_empty() {
+            self.lower = lower.to_vec();
+            self.upper = upper.to_vec();
+        } else {
+            self.lower.copy_from_slice(lower);
+            self.upper.copy_from_slice(upper);
+        }
+    }
+
+    /// Start a new search from `x0` in the storage of this one (no allocation), keeping
+    /// its options and bounds.
+    ///
+    /// # Panics
+    ///
+    /// If `x0` does not have the dimension of the search.
+    pub fn restart(&mut self, x0: &[f64]) {
+        assert_eq!(
+            x0.len(),
+            self.n,
+            "restart needs a point of the same dimension"
+        );
+        self.trial.copy_from_slice(x0);
+        self.clamp_trial();
+        self.simplex[..self.n].copy_from_slice(&self.trial);
+        self.values.fill(f64::INFINITY);
+        self.f_reflected = f64::INFINITY;
+        self.phase = Phase::Init(0);
+        self.iterations = 0;
+        self.restarts = 0;
+        self.best_at_restart = f64::INFINITY;
+        self.converged = false;
+    }
+
     /// The dimension of the search.
     pub fn dimension(&self) -> usize {
         self.n
@@ -535,6 +579,23 @@ mod tests {
         let m = minimize(rosenbrock, &[-1.2, 1.0], opts);
         assert!(!m.converged);
         assert_eq!(m.iterations, 10);
+    }
+
+    #[test]
+    fn a_restarted_search_repeats_a_fresh_one() {
+        let mut nm = NelderMead::new(&[5.0, 5.0], MinimizeOptions::default());
+        while !nm.is_done() {
+            let v = rosenbrock(nm.ask());
+            nm.tell(v);
+        }
+        nm.restart(&[-1.2, 1.0]);
+        while !nm.is_done() {
+            let v = rosenbrock(nm.ask());
+            nm.tell(v);
+        }
+        let fresh = minimize(rosenbrock, &[-1.2, 1.0], MinimizeOptions::default());
+        assert_eq!(nm.best().0, &fresh.x[..]);
+        assert_eq!(nm.iterations(), fresh.iterations);
     }
 
     #[test]
