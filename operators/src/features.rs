@@ -314,6 +314,88 @@ mod tests {
         }
     }
 
+    fn trade(ts: Nanos, price: f64, size: i64, buy: bool) -> Tick {
+        Tick {
+            ts,
+            seq: ts as u64,
+            symbol: SymbolId(0),
+            kind: TickKind::Trade {
+                price: Decimal::from_f64_retain(price).unwrap().round_dp(4),
+                size: Decimal::from(size),
+                aggressor: if buy {
+                    bot4_schemas::Side::Buy
+                } else {
+                    bot4_schemas::Side::Sell
+                },
+            },
+        }
+    }
+
+    proptest! {
+        /// The bars the feature stage closes, and their indicator values, are those of
+        /// the bar builder and the indicator set run on their own over the same ticks;
+        /// each bar is announced exactly once, on the first tick at or past its end.
+        #[test]
+        fn bars_match_the_bar_builder_and_the_indicator_set(
+            steps in proptest::collection::vec((1i64..40_000_000_000, -0.01f64..0.01, any::<bool>(), 1i64..9), 50..400)
+        ) {
+            let config = FeatureConfig { bar_width: 60 * NANOS_PER_SECOND, ..FeatureConfig::default() };
+            let mut f = Features::new(SymbolId(0), config);
+            let mut bars = TimeBars::new(config.bar_width);
+            let mut set = IndicatorSet::new();
+            let (mut ts, mut price) = (0i64, 100.0f64);
+            let mut announced = Vec::new();
+            let mut expected = Vec::new();
+            for (dt, r, is_trade, size) in steps {
+                ts += dt;
+                price *= r.exp();
+                let tick = if is_trade { trade(ts, price, size, r > 0.0) } else { quote(ts, price, 0.01) };
+                if let Some(bar) = bars.close_until(ts).or_else(|| bars.update(&tick)) {
+                    prop_assert!(bar.end <= ts || is_trade);
+                    expected.push((bar, set.update(&Candle::from_bar(&bar))));
+                }
+                if let Some(b) = f.update(&tick).bar {
+                    announced.push(b);
+                }
+            }
+            prop_assert_eq!(announced.len(), expected.len());
+            for (i, (b, (bar, values))) in announced.iter().zip(&expected).enumerate() {
+                prop_assert_eq!(&b.bar, bar);
+                prop_assert_eq!(b.count, i as u64 + 1);
+                let rsi = values[column("rsi_14")];
+                prop_assert_eq!(b.inputs[0], rsi.map_or(0.0, |r| r / 50.0 - 1.0));
+                prop_assert_eq!(b.inputs[2], values[column("zscore_20")].unwrap_or(0.0));
+                prop_assert_eq!(b.warm, rsi.is_some() && values[column("adx_14")].is_some()
+                    && values[column("realized_vol_20")].is_some() && values[column("macd_hist")].is_some()
+                    && values[column("stoch_k")].is_some() && values[column("cci_20")].is_some());
+                prop_assert!(b.inputs.iter().all(|x| x.is_finite()));
+                if i > 0 {
+                    let prev = crate::indicators::to_f64(expected[i - 1].0.close);
+                    let close = crate::indicators::to_f64(bar.close);
+                    prop_assert!((b.log_return - (close / prev).ln()).abs() < 1e-12);
+                } else {
+                    prop_assert_eq!(b.log_return, 0.0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn a_quote_past_the_end_closes_the_bar() {
+        let mut f = Features::new(SymbolId(0), FeatureConfig::default());
+        assert!(f.update(&trade(10 * NANOS_PER_SECOND, 100.0, 1, true)).bar.is_none());
+        assert!(f.update(&quote(59 * NANOS_PER_SECOND, 100.0, 0.5)).bar.is_none());
+        let v = f.update(&quote(60 * NANOS_PER_SECOND, 100.0, 0.5));
+        let bar = v.bar.expect("the quote at the bar's end closes it");
+        assert_eq!(bar.bar.start, 0);
+        assert_eq!(bar.bar.end, 60 * NANOS_PER_SECOND);
+        assert_eq!(bar.count, 1);
+        assert!(!bar.warm);
+        assert_eq!(v.trade_imbalance, 0.0, "the window of 50 trades is not full");
+        assert_eq!(v.microprice, 100.25);
+        assert_eq!(v.imbalance, 0.0);
+    }
+
     #[test]
     fn trades_do_not_move_the_book() {
         let mut f = Features::new(SymbolId(0), FeatureConfig::default());
