@@ -2,9 +2,10 @@
 //! and covariance, their eigen-decomposition by the cyclic Jacobi method, and whitening.
 //!
 //! The moments are updated in `O(N²)` per observation; the eigen-decomposition costs
-//! `O(N³)` per Jacobi sweep and converges quadratically (typically 5–8 sweeps for
-//! `N ≤ 8`, a few microseconds), so recomputing it every `refresh_every` observations
-//! amortises it to `O(N³ · sweeps / refresh_every)` per observation. Everything lives in
+//! `O(N³)` per Jacobi sweep and converges quadratically in a handful of sweeps (about
+//! 7 µs for `N = 8` on the 2-core development machine, against about 30 ns for an
+//! observation), so recomputing it every `refresh_every` observations amortises it to
+//! `O(N³ · sweeps / refresh_every)` per observation: about 0.1 µs at the default 60. Everything lives in
 //! fixed arrays: nothing allocates after construction.
 
 /// Parameters of [`RollingPca`].
@@ -203,10 +204,9 @@ impl<const N: usize> RollingPca<N> {
     pub fn whiten_deviation(&self, d: &[f64; N]) -> [f64; N] {
         let floor = self.floor();
         let mut z = [0.0; N];
-        for k in 0..N {
-            let lambda = self.values[k];
+        for ((zk, &lambda), v) in z.iter_mut().zip(&self.values).zip(&self.vectors) {
             if lambda > floor {
-                z[k] = dot(&self.vectors[k], d) / lambda.sqrt();
+                *zk = dot(v, d) / lambda.sqrt();
             }
         }
         z
@@ -240,12 +240,12 @@ pub fn jacobi_eigen<const N: usize>(a: &[[f64; N]; N]) -> ([f64; N], [[f64; N]; 
     let mut v: [[f64; N]; N] = identity();
     let total: f64 = a.iter().flatten().map(|x| x * x).sum();
     for sweep in 0..MAX_SWEEPS {
-        let mut off = 0.0;
-        for p in 0..N {
-            for q in p + 1..N {
-                off += a[p][q] * a[p][q];
-            }
-        }
+        let off: f64 = a
+            .iter()
+            .enumerate()
+            .flat_map(|(p, row)| &row[p + 1..])
+            .map(|x| x * x)
+            .sum();
         if off <= 1e-28 * total || !off.is_finite() {
             break;
         }
@@ -316,7 +316,7 @@ pub fn jacobi_eigen<const N: usize>(a: &[[f64; N]; N]) -> ([f64; N], [[f64; N]; 
 }
 
 /// `A ← Pᵀ A P` and `V ← V P` for the rotation with `P_pp = P_qq = c`, `P_pq = s`,
-/// `P_qp = −s`; `a_pq` is set to exactly 0.
+/// `P_qp = −s` (`p < q`); `a_pq` is set to exactly 0.
 #[inline]
 fn rotate<const N: usize>(
     a: &mut [[f64; N]; N],
@@ -333,10 +333,9 @@ fn rotate<const N: usize>(
         row[q] = s * kp + c * kq;
     }
     // Rows p and q of Pᵀ (A P).
-    for k in 0..N {
-        let (pk, qk) = (a[p][k], a[q][k]);
-        a[p][k] = c * pk - s * qk;
-        a[q][k] = s * pk + c * qk;
+    let (upper, lower) = a.split_at_mut(q);
+    for (pk, qk) in upper[p].iter_mut().zip(lower[0].iter_mut()) {
+        (*pk, *qk) = (c * *pk - s * *qk, s * *pk + c * *qk);
     }
     a[p][q] = 0.0;
     a[q][p] = 0.0;
@@ -378,6 +377,7 @@ mod tests {
         }
     }
 
+    #[allow(clippy::needless_range_loop, reason = "a[j][i] mirrors a[i][j]")]
     fn symmetric<const N: usize>(entries: &[f64]) -> [[f64; N]; N] {
         let mut a = [[0.0; N]; N];
         let mut it = entries.iter();
