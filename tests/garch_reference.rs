@@ -107,11 +107,11 @@ fn garch_fits_match_arch() {
             "{name}: log-likelihood {} below arch's {llf}",
             g.log_likelihood
         );
-        worst.llf_rel = worst.llf_rel.max(llf_rel.abs());
         if g.log_likelihood - llf > BETTER_LLF {
             report(&format!("{name}: a better optimum than arch's; parameters not compared"));
             continue;
         }
+        worst.llf_rel = worst.llf_rel.max(llf_rel.abs());
         let p = g.params;
         for (what, got) in [
             ("mu", p.mu),

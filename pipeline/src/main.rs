@@ -7,6 +7,7 @@ use anyhow::Context;
 use bot4_pipeline::config::{parse_duration, parse_epoch, Layout, StrategyConfig};
 use bot4_pipeline::generate::generate;
 use bot4_pipeline::replay::{replay, ReplayOptions};
+use bot4_pipeline::research::garch::{garch, GarchOptions};
 use bot4_pipeline::research::indicators::{indicators, IndicatorOptions};
 use bot4_pipeline::research::stats::{stats, StatsOptions};
 use bot4_pipeline::sources::synthetic::SyntheticConfig;
@@ -37,6 +38,27 @@ enum Command {
     Indicators(IndicatorsArgs),
     /// Test one column of a file: ADF, Jarque-Bera and Ljung-Box, printed as JSON.
     Stats(StatsArgs),
+    /// Fit a GARCH(1,1) to one column of a file and forecast its variance, as JSON.
+    Garch(GarchArgs),
+}
+
+#[derive(Debug, Args)]
+struct GarchArgs {
+    /// A .csv or .parquet file.
+    #[arg(long)]
+    input: PathBuf,
+    /// The column to model.
+    #[arg(long)]
+    column: String,
+    /// The innovation distribution: normal or t (Student-t).
+    #[arg(long, default_value = "normal", value_parser = ["normal", "t"])]
+    dist: String,
+    /// Forecast the variance 1..=H steps ahead.
+    #[arg(long, default_value_t = 10)]
+    horizon: usize,
+    /// Model the column's log returns rather than its values.
+    #[arg(long)]
+    returns: bool,
 }
 
 #[derive(Debug, Args)]
@@ -224,6 +246,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let report = stats(&StatsOptions {
                 input: args.input,
                 column: args.column,
+                returns: args.returns,
+            })?;
+            say(&serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Garch(args) => {
+            let dist = if args.dist == "t" {
+                bot4_operators::models::garch::Distribution::StudentT
+            } else {
+                bot4_operators::models::garch::Distribution::Normal
+            };
+            let report = garch(&GarchOptions {
+                input: args.input,
+                column: args.column,
+                dist,
+                horizon: args.horizon,
                 returns: args.returns,
             })?;
             say(&serde_json::to_string_pretty(&report)?);

@@ -453,7 +453,11 @@ impl NelderMead {
             return false;
         }
         let f_tol = self.f_scale(best);
-        if self.values[1..].iter().any(|v| !(v - best <= f_tol)) {
+        // NaN never reaches here (told NaN is +∞); +∞ − best fails the test.
+        if self.values[1..]
+            .iter()
+            .any(|v| v - best > f_tol || v.is_infinite())
+        {
             return false;
         }
         (1..=n).all(|i| {

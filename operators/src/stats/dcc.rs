@@ -323,7 +323,7 @@ impl Workspace {
                     s -= self.l[i * n + k] * self.l[j * n + k];
                 }
                 if i == j {
-                    if !(s > 0.0) {
+                    if s <= 0.0 || s.is_nan() {
                         return false;
                     }
                     self.l[i * n + i] = s.sqrt();
@@ -422,8 +422,8 @@ mod tests {
         let e = gaussians(seed, t * n);
         let mut out = vec![vec![0.0; t]; n];
         for s in 0..t {
-            for i in 0..n {
-                out[i][s] = (0..=i).map(|k| w.l[i * n + k] * e[s * n + k]).sum();
+            for (i, column) in out.iter_mut().enumerate() {
+                column[s] = (0..=i).map(|k| w.l[i * n + k] * e[s * n + k]).sum();
             }
         }
         out
@@ -444,15 +444,15 @@ mod tests {
         let mut out = vec![vec![0.0; t]; n];
         for s in 0..t {
             if s > 0 {
-                for i in 0..n {
-                    w.zt[i] = out[i][s - 1];
+                for (zt, column) in w.zt.iter_mut().zip(&out) {
+                    *zt = column[s - 1];
                 }
                 w.update(q_bar, a, b);
             }
             w.normalise();
             assert!(w.cholesky());
-            for i in 0..n {
-                out[i][s] = (0..=i).map(|k| w.l[i * n + k] * e[s * n + k]).sum();
+            for (i, column) in out.iter_mut().enumerate() {
+                column[s] = (0..=i).map(|k| w.l[i * n + k] * e[s * n + k]).sum();
             }
         }
         out
