@@ -149,7 +149,7 @@ pub fn fit_ar(x: &[f64], p: usize, trend: bool) -> Result<ArFit, ModelError> {
 pub fn is_stable(a: &[f64]) -> bool {
     let mut a = a.to_vec();
     while let Some(&r) = a.last() {
-        if !(r.abs() < 1.0) {
+        if r.is_nan() || r.abs() >= 1.0 {
             return false;
         }
         let k = a.len();
@@ -368,7 +368,7 @@ fn cholesky_solve(a: &mut [f64], b: &mut [f64], k: usize) -> bool {
             s -= a[j * k + m] * a[j * k + m];
         }
         let scale = a[j * k + j].abs().max(f64::MIN_POSITIVE);
-        if !(s > 1e-13 * scale) {
+        if s.is_nan() || s <= 1e-13 * scale {
             return false;
         }
         let l = s.sqrt();
