@@ -17,10 +17,11 @@
 //! propagating NaN.
 
 pub mod adf;
+pub mod dcc;
 pub mod jarque_bera;
 pub mod ljung_box;
 mod mackinnon;
-mod ols;
+pub(crate) mod ols;
 
 use thiserror::Error;
 
