@@ -99,7 +99,11 @@ fn a_good_csv_replays_so_the_failures_below_are_about_their_input() {
         "{}",
         finished.describe()
     );
-    assert_eq!(tables_present(&out).len(), 7, "every table is written");
+    assert_eq!(
+        tables_present(&out).len(),
+        bot4_pipeline::sinks::TABLES.len(),
+        "every table is written"
+    );
 }
 
 #[test]

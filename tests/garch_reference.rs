@@ -108,7 +108,9 @@ fn garch_fits_match_arch() {
             g.log_likelihood
         );
         if g.log_likelihood - llf > BETTER_LLF {
-            report(&format!("{name}: a better optimum than arch's; parameters not compared"));
+            report(&format!(
+                "{name}: a better optimum than arch's; parameters not compared"
+            ));
             continue;
         }
         worst.llf_rel = worst.llf_rel.max(llf_rel.abs());
@@ -133,7 +135,10 @@ fn garch_fits_match_arch() {
                 assert!(got > 50.0, "{name}: nu {got}, arch {nu} (flat likelihood)");
             } else {
                 let rel = (got - nu).abs() / nu;
-                assert!(rel <= NU_REL, "{name}: nu {got} vs arch {nu} (relative {rel:e})");
+                assert!(
+                    rel <= NU_REL,
+                    "{name}: nu {got} vs arch {nu} (relative {rel:e})"
+                );
                 worst.nu_rel = worst.nu_rel.max(rel);
             }
         } else {

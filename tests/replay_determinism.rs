@@ -5,9 +5,10 @@
 use std::path::Path;
 use std::time::Duration;
 
+use bot4_schemas::{Order, OrderAction};
 use bot4_tests::{
     digests, free_ports, generate_market, market_config, registry_of, replay_options, run_replay,
-    spawn_bot4, Digests, Finished,
+    spawn_bot4, table, Digests, Finished, TEST_BAR,
 };
 use tempfile::TempDir;
 
@@ -32,10 +33,13 @@ fn in_process(input: &Path, out: &Path, workers: usize) -> Digests {
         summary.ticks as usize, d.ticks,
         "summary.ticks against rows of ticks/ ({workers} workers)"
     );
+    let new_orders = table::<Order>(out, &registry_of(input))
+        .iter()
+        .filter(|o| o.action == OrderAction::New)
+        .count();
     assert_eq!(
-        summary.orders as usize,
-        d.rows("orders"),
-        "summary.orders ({workers} workers)"
+        summary.orders as usize, new_orders,
+        "summary.orders against the new orders of orders/ ({workers} workers)"
     );
     assert_eq!(
         summary.fills as usize,
@@ -74,6 +78,8 @@ fn cluster(input: &Path, out: &Path, scratch: &Path) -> Digests {
                 process.to_string(),
                 "--hostfile".to_owned(),
                 hostfile.display().to_string(),
+                "--bar".to_owned(),
+                TEST_BAR.to_owned(),
                 "--quiet".to_owned(),
             ];
             spawn_bot4(&args)

@@ -9,7 +9,7 @@ use std::process::{Child, Command, ExitStatus, Stdio};
 use std::time::{Duration, Instant};
 
 use arrow_array::RecordBatch;
-use bot4_pipeline::config::{parse_epoch, Layout, StrategyConfig};
+use bot4_pipeline::config::{parse_bar_width, parse_epoch, Layout, StrategyConfig};
 use bot4_pipeline::generate::generate;
 use bot4_pipeline::replay::{replay, ReplayOptions};
 use bot4_pipeline::sinks::{read_table, table_digest, TABLES};
@@ -55,9 +55,16 @@ pub fn registry_of(input: &Path) -> SymbolRegistry {
     load_registry(input, None).expect("reading instruments.csv beside the input")
 }
 
+/// The bar width of the tests' replays (`--bar` of the command): markets of a few hours
+/// make enough ten-second bars for the volatility model to be fitted and the signal to
+/// trade, where one-minute bars would still be warming up.
+pub const TEST_BAR: &str = "10s";
+
 /// Options for an in-process replay of `input` into `out` on `workers` threads, with the
 /// default strategy, one-second epochs and no progress bar.
 pub fn replay_options(input: &Path, out: &Path, workers: usize) -> ReplayOptions {
+    let mut strategy = StrategyConfig::default();
+    strategy.features.bar_width = parse_bar_width(TEST_BAR).expect("a bar width");
     ReplayOptions {
         input: input.to_owned(),
         instruments: None,
@@ -65,7 +72,7 @@ pub fn replay_options(input: &Path, out: &Path, workers: usize) -> ReplayOptions
         out: out.to_owned(),
         layout: Layout::new(workers, 1, 0, None).expect("a valid single-process layout"),
         epoch: parse_epoch("1s").expect("1s is an epoch width"),
-        strategy: StrategyConfig::default(),
+        strategy,
         progress: false,
     }
 }

@@ -13,9 +13,9 @@ use std::path::Path;
 use bot4_operators::bars::TimeBars;
 use bot4_operators::features::{FeatureConfig, Features};
 use bot4_operators::indicators::Candle;
-use bot4_operators::models::one_factor::{ModelConfig, OneFactorModel};
+use bot4_operators::models::forecaster::{Forecaster, ForecasterConfig};
 use bot4_operators::risk::{RiskConfig, RiskSizer};
-use bot4_operators::signals::crossover::{EmaCrossover, SignalConfig};
+use bot4_operators::signals::bar_signal::{BarSignal, BarSignalConfig};
 use bot4_pipeline::generate::{generate, Generated};
 use bot4_pipeline::sources::synthetic::{SyntheticConfig, SyntheticMarket};
 use bot4_pipeline::PipelineError;
@@ -116,8 +116,8 @@ pub fn symbol_ticks(symbol: &str, n: usize, seed: u64) -> Result<SymbolTicks, Pi
 #[derive(Debug, Clone)]
 pub struct Chain {
     features: Features,
-    model: OneFactorModel,
-    signal: EmaCrossover,
+    model: Forecaster,
+    signal: BarSignal,
     risk: RiskSizer,
 }
 
@@ -126,8 +126,10 @@ impl Chain {
     pub fn new(symbol: SymbolId, instrument: Instrument) -> Self {
         Self {
             features: Features::new(symbol, FeatureConfig::default()),
-            model: OneFactorModel::new(ModelConfig::default()),
-            signal: EmaCrossover::new(SignalConfig::default()),
+            model: Forecaster::new(ForecasterConfig::default())
+                .expect("the default model configuration is valid"),
+            signal: BarSignal::new(BarSignalConfig::default())
+                .expect("the default signal configuration is valid"),
             risk: RiskSizer::new(instrument, RiskConfig::default()),
         }
     }
@@ -148,18 +150,7 @@ impl Chain {
     #[inline]
     pub fn update(&mut self, tick: &Tick) -> Option<OrderIntent> {
         let features = self.features.update(tick);
-        let p = self.model.update(&features);
-        let forecast = bot4_schemas::Forecast {
-            ts: features.ts,
-            seq: features.seq,
-            symbol: features.symbol,
-            expected_return: p.expected_return,
-            variance: p.variance,
-            bar_variance: 0.0,
-            vol_ratio: 1.0,
-            scores: [0.0; bot4_schemas::FORECAST_SCORES],
-            features,
-        };
+        let forecast = self.model.update(&features);
         let signal = self.signal.update(&forecast)?;
         self.risk.update(&signal)
     }

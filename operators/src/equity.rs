@@ -68,7 +68,11 @@ impl EquityCurve {
         self.peak = self.peak.max(point.equity);
         point.peak = self.peak;
         point.drawdown = if self.peak > Decimal::ZERO {
+            // Normalised first: the float of a decimal depends on its scale, and equal
+            // equities reached through prices of different scales (`100.5`, `100.50`)
+            // must give the same drawdown.
             ((self.peak - point.equity) / self.peak)
+                .normalize()
                 .to_f64()
                 .unwrap_or(0.0)
         } else {

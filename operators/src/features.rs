@@ -383,15 +383,24 @@ mod tests {
     #[test]
     fn a_quote_past_the_end_closes_the_bar() {
         let mut f = Features::new(SymbolId(0), FeatureConfig::default());
-        assert!(f.update(&trade(10 * NANOS_PER_SECOND, 100.0, 1, true)).bar.is_none());
-        assert!(f.update(&quote(59 * NANOS_PER_SECOND, 100.0, 0.5)).bar.is_none());
+        assert!(f
+            .update(&trade(10 * NANOS_PER_SECOND, 100.0, 1, true))
+            .bar
+            .is_none());
+        assert!(f
+            .update(&quote(59 * NANOS_PER_SECOND, 100.0, 0.5))
+            .bar
+            .is_none());
         let v = f.update(&quote(60 * NANOS_PER_SECOND, 100.0, 0.5));
         let bar = v.bar.expect("the quote at the bar's end closes it");
         assert_eq!(bar.bar.start, 0);
         assert_eq!(bar.bar.end, 60 * NANOS_PER_SECOND);
         assert_eq!(bar.count, 1);
         assert!(!bar.warm);
-        assert_eq!(v.trade_imbalance, 0.0, "the window of 50 trades is not full");
+        assert_eq!(
+            v.trade_imbalance, 0.0,
+            "the window of 50 trades is not full"
+        );
         assert_eq!(v.microprice, 100.25);
         assert_eq!(v.imbalance, 0.0);
     }

@@ -3,12 +3,12 @@
 use std::path::PathBuf;
 
 use bot4_operators::features::FeatureConfig;
-use bot4_operators::models::one_factor::ModelConfig;
+use bot4_operators::models::forecaster::{Forecaster, ForecasterConfig};
 use bot4_operators::orders::OrderConfig;
 use bot4_operators::risk::RiskConfig;
-use bot4_operators::signals::crossover::SignalConfig;
+use bot4_operators::signals::bar_signal::{BarSignal, BarSignalConfig};
 use bot4_operators::venue::VenueConfig;
-use bot4_schemas::EpochWidth;
+use bot4_schemas::{EpochWidth, Nanos};
 
 use crate::PipelineError;
 
@@ -16,18 +16,42 @@ use crate::PipelineError;
 /// embedded configuration.
 #[derive(Debug, Clone, Default)]
 pub struct StrategyConfig {
-    /// Feature half-lives.
+    /// Feature half-lives and the bar width.
     pub features: FeatureConfig,
-    /// Forecast model.
-    pub model: ModelConfig,
-    /// Signal thresholds.
-    pub signal: SignalConfig,
+    /// The forecasting models: GARCH, AR, logistic, ensemble, tick momentum.
+    pub model: ForecasterConfig,
+    /// The signal combiner's thresholds and regimes (its bar width is the features').
+    pub signal: BarSignalConfig,
     /// Sizing and limits (its `capital` is the equity curve's starting point).
     pub risk: RiskConfig,
     /// Order handling.
     pub orders: OrderConfig,
     /// Simulated venue: latency and fees.
     pub venue: VenueConfig,
+}
+
+impl StrategyConfig {
+    /// The signal stage's configuration, on the features' bars.
+    pub fn bar_signal(&self) -> BarSignalConfig {
+        BarSignalConfig {
+            bar_width: self.features.bar_width,
+            ..self.signal
+        }
+    }
+
+    /// An error naming the first invalid parameter; the graph is built only from a
+    /// configuration that passed.
+    pub fn validate(&self) -> Result<(), PipelineError> {
+        if self.features.bar_width <= 0 {
+            return Err(PipelineError::Config(
+                "the bar width must be positive".into(),
+            ));
+        }
+        Forecaster::new(self.model).map_err(|e| PipelineError::Config(format!("model: {e}")))?;
+        BarSignal::new(self.bar_signal())
+            .map_err(|e| PipelineError::Config(format!("signal: {e}")))?;
+        Ok(())
+    }
 }
 
 /// How the job is spread over threads and processes, in timely's own terms.
@@ -135,6 +159,20 @@ impl Layout {
 pub fn parse_duration(text: &str) -> Result<std::time::Duration, PipelineError> {
     humantime::parse_duration(text)
         .map_err(|e| PipelineError::Config(format!("`{text}` is not a duration: {e}")))
+}
+
+/// Parse a bar width such as `10s`, `1m` or `1h` into nanoseconds.
+pub fn parse_bar_width(text: &str) -> Result<Nanos, PipelineError> {
+    let d = parse_duration(text)?;
+    match i64::try_from(d.as_nanos()) {
+        Ok(nanos) if nanos > 0 => Ok(nanos),
+        Ok(_) => Err(PipelineError::Config(format!(
+            "bar width `{text}` must be positive"
+        ))),
+        Err(_) => Err(PipelineError::Config(format!(
+            "bar width `{text}` is too long"
+        ))),
+    }
 }
 
 /// Parse an epoch width such as `100ms` or `1s`.

@@ -4,7 +4,7 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use bot4_pipeline::config::{parse_duration, parse_epoch, Layout, StrategyConfig};
+use bot4_pipeline::config::{parse_bar_width, parse_duration, parse_epoch, Layout, StrategyConfig};
 use bot4_pipeline::generate::generate;
 use bot4_pipeline::replay::{replay, ReplayOptions};
 use bot4_pipeline::research::garch::{garch, GarchOptions};
@@ -160,6 +160,9 @@ struct RunArgs {
     /// Starting capital in quote currency.
     #[arg(long, default_value = "1000000")]
     capital: Decimal,
+    /// Width of the time bars the indicators, models and signal run on, e.g. 1m or 10s.
+    #[arg(long, default_value = "1m")]
+    bar: String,
     /// Never draw a progress bar.
     #[arg(long)]
     quiet: bool,
@@ -174,6 +177,7 @@ impl RunArgs {
         let mut strategy = StrategyConfig::default();
         anyhow::ensure!(self.capital > Decimal::ZERO, "--capital must be positive");
         strategy.risk.capital = self.capital;
+        strategy.features.bar_width = parse_bar_width(&self.bar).context("--bar")?;
         Ok(ReplayOptions {
             input,
             instruments: None,
@@ -268,11 +272,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Indicators(args) => {
-            let bar = parse_duration(&args.bar).context("--bar")?;
-            let bar = i64::try_from(bar.as_nanos())
-                .ok()
-                .filter(|ns| *ns > 0)
-                .context("--bar must be positive and under 292 years")?;
+            let bar = parse_bar_width(&args.bar).context("--bar")?;
             let report = indicators(&IndicatorOptions {
                 input: args.input,
                 out: args.out.clone(),

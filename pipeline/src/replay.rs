@@ -96,6 +96,7 @@ fn prepare(opts: &ReplayOptions) -> Result<Prepared, PipelineError> {
 /// kept and an earlier run's output in the folder is left as it was.
 pub fn replay(opts: &ReplayOptions) -> Result<Option<Summary>, PipelineError> {
     let started = Instant::now();
+    opts.strategy.validate()?;
     let prepared = prepare(opts)?;
     let out = OutputDir::new(&opts.out, opts.layout.process);
     out.prepare()?;

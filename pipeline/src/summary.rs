@@ -12,7 +12,7 @@ use crate::graph::Totals;
 pub struct Summary {
     /// Ticks processed.
     pub ticks: u64,
-    /// Orders submitted.
+    /// New orders submitted (the orders table also holds their cancel requests).
     pub orders: u64,
     /// Fills.
     pub fills: u64,

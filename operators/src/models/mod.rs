@@ -1,5 +1,7 @@
 //! Forecasting models, each a pure, incremental state machine over one symbol's data.
 //!
+//! - [`forecaster`]: the graph's model stage, every model above fed from the features
+//!   and combined into one forecast per tick.
 //! - [`one_factor`]: a momentum regression on the tick stream (expected return).
 //! - [`garch`]: GARCH(1,1) by maximum likelihood (normal or Student-t innovations), with
 //!   one-step and h-step variance forecasts, and an online form that refits on a
@@ -14,6 +16,7 @@
 
 pub mod arima;
 pub mod ensemble;
+pub mod forecaster;
 pub mod garch;
 pub mod one_factor;
 pub mod optimize;

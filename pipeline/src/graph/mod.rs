@@ -31,12 +31,12 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use bot4_operators::features::Features;
-use bot4_operators::models::one_factor::OneFactorModel;
+use bot4_operators::models::forecaster::Forecaster;
 use bot4_operators::risk::RiskSizer;
-use bot4_operators::signals::crossover::EmaCrossover;
+use bot4_operators::signals::bar_signal::BarSignal;
 use bot4_schemas::{
-    BarFeatures, ControlEvent, Decimal, EpochWidth, EquityPoint, ExecutionReport, Fill, Order, OrderAction,
-    Position, ReportStatus, Signal, SymbolRegistry, Tick,
+    BarFeatures, ControlEvent, Decimal, EpochWidth, EquityPoint, ExecutionReport, Fill, Order,
+    OrderAction, Position, ReportStatus, Signal, SymbolRegistry, Tick,
 };
 use timely::dataflow::operators::vec::{Broadcast, Map};
 use timely::dataflow::operators::{Concat, ConnectLoop, Feedback, Probe};
@@ -100,27 +100,15 @@ pub fn build<'s>(
     let forecasts = keyed::per_symbol(
         features,
         "Model",
-        move |_| OneFactorModel::new(mc),
-        |m, f, out| {
-            let p = m.update(f);
-            out.push(bot4_schemas::Forecast {
-                ts: f.ts,
-                seq: f.seq,
-                symbol: f.symbol,
-                expected_return: p.expected_return,
-                variance: p.variance,
-                bar_variance: 0.0,
-                vol_ratio: 1.0,
-                scores: [0.0; bot4_schemas::FORECAST_SCORES],
-                features: *f,
-            })
-        },
+        // `replay` validated the configuration before building the graph.
+        move |_| Forecaster::new(mc).expect("the model configuration was validated"),
+        |m, f, out| out.push(m.update(f)),
     );
-    let sc = s.signal;
+    let sc = s.bar_signal();
     let signals: StreamVec<'s, u64, Signal> = keyed::per_symbol(
         forecasts,
         "Signal",
-        move |_| EmaCrossover::new(sc),
+        move |_| BarSignal::new(sc).expect("the signal configuration was validated"),
         |x, f, out| out.extend(x.update(f)),
     );
     let (rc, reg) = (s.risk, Arc::clone(&registry));

@@ -8,10 +8,10 @@ use super::{
     decimal_field, f64_field, schema, text_field, ts_field, u64_field, ArrowRecord, Reader, Writer,
 };
 use crate::{
-    Bar, BarFeatures, ControlCommand, ControlEvent, EquityPoint, ExecutionReport, FeatureVector, Fill, Forecast,
-    Liquidity, Order, OrderAction, OrderIntent, OrderKind, Position, ReportStatus, SchemaError,
-    Side, Signal, SymbolRegistry, Tick, TickKind, Urgency, BAR_INPUTS, BAR_INPUT_NAMES,
-    FORECAST_SCORES, FORECAST_SCORE_NAMES,
+    Bar, BarFeatures, ControlCommand, ControlEvent, EquityPoint, ExecutionReport, FeatureVector,
+    Fill, Forecast, Liquidity, Order, OrderAction, OrderIntent, OrderKind, Position, ReportStatus,
+    SchemaError, Side, Signal, SymbolRegistry, Tick, TickKind, Urgency, BAR_INPUTS,
+    BAR_INPUT_NAMES, FORECAST_SCORES, FORECAST_SCORE_NAMES,
 };
 use arrow_schema::{DataType, Field};
 
@@ -297,7 +297,6 @@ impl ArrowRecord for Bar {
     }
 }
 
-
 /// A closed bar and what the features stage made of it: the bar's own columns, then
 /// `log_return`, `volatility`, `count`, `warm` and one `input_<name>` per model input.
 impl ArrowRecord for BarFeatures {
@@ -315,7 +314,11 @@ impl ArrowRecord for BarFeatures {
             u64_field("count"),
             Field::new("warm", DataType::Boolean, false),
         ]);
-        fields.extend(BAR_INPUT_NAMES.iter().map(|n| f64_field(&format!("input_{n}"))));
+        fields.extend(
+            BAR_INPUT_NAMES
+                .iter()
+                .map(|n| f64_field(&format!("input_{n}"))),
+        );
         schema(fields)
     }
 
@@ -509,7 +512,11 @@ impl ArrowRecord for Forecast {
             f64_field("bar_variance"),
             f64_field("vol_ratio"),
         ];
-        fields.extend(FORECAST_SCORE_NAMES.iter().map(|n| f64_field(&format!("score_{n}"))));
+        fields.extend(
+            FORECAST_SCORE_NAMES
+                .iter()
+                .map(|n| f64_field(&format!("score_{n}"))),
+        );
         fields.extend(FeatureVector::schema().fields().iter().skip(3).map(|f| {
             f.as_ref()
                 .clone()
