@@ -8,7 +8,9 @@
 //! includes one timer read's overhead, measured and printed alongside; on a shared or
 //! preempted core the top percentiles also catch scheduler noise.
 //!
-//! The same per-call timing then runs over the standard indicator set
+//! The same per-call timing then runs over the feature stage alone
+//! (`Features::update`: book, order flow, and on the ticks that close a one-minute bar
+//! the bar's whole indicator set), one tick at a time, and over the standard indicator set
 //! (`IndicatorSet::update`, every column `bot4 indicators` writes), one 1-minute bar of
 //! the same symbol at a time.
 //!
@@ -20,6 +22,7 @@ use std::hint::black_box;
 use std::time::Instant;
 
 use bot4_benches::{symbol_bars, symbol_ticks, Chain, Cycle, CHAIN_SYMBOL};
+use bot4_operators::features::{FeatureConfig, Features};
 use bot4_operators::indicators::set::IndicatorSet;
 
 /// Distinct ticks generated, and cycled through.
@@ -87,6 +90,22 @@ fn main() {
         rounds.len()
     );
     report("timer overhead", &mut timer);
+    report("per-tick (with timer)", &mut latency);
+
+    let mut features = Features::new(ticks.symbol, FeatureConfig::default());
+    for tick in &ticks.ticks {
+        black_box(features.update(tick));
+    }
+    let mut bar_ticks = 0usize;
+    for sample in latency.iter_mut() {
+        let tick = cycle.next_item();
+        let t0 = Instant::now();
+        let v = black_box(features.update(black_box(tick)));
+        *sample = t0.elapsed().as_nanos() as u64;
+        bar_ticks += usize::from(v.bar.is_some());
+    }
+    println!();
+    println!("feature stage (Features::update), {SAMPLES} ticks, {bar_ticks} of them closing a bar");
     report("per-tick (with timer)", &mut latency);
 
     let bars = symbol_bars(&ticks, 60_000_000_000);
