@@ -3,8 +3,8 @@
 //! The fixtures (`tests/fixtures/stats/*.json`, made by
 //! `tests/python/make_stats_fixtures.py` through `tests/python/regenerate_fixtures.sh`)
 //! hold each input series and statsmodels' `jarque_bera`, `acorr_ljungbox(lags=[1, 5,
-//! 10, 20])` and `adfuller` (regression `c`/`ct`/`n`; `autolag` AIC, BIC, and none with
-//! `maxlag=4`) on it. Statistics and critical values must agree to 1e-6 relative,
+//! 10, 20])` and `adfuller` (regression `c`/`ct`/`n`/`ctt`, each with `autolag` AIC, BIC,
+//! and none with `maxlag=4`; and each with `autolag="t-stat"`) on it. Statistics and critical values must agree to 1e-6 relative,
 //! p-values to 1e-4 absolute, and the ADF lag and observation count exactly.
 
 use std::path::Path;
@@ -132,11 +132,13 @@ fn adf_matches_statsmodels() {
                 "n" => Regression::None,
                 "c" => Regression::Constant,
                 "ct" => Regression::ConstantTrend,
+                "ctt" => Regression::ConstantQuadraticTrend,
                 other => panic!("unknown regression {other}"),
             };
             let lag = match w["autolag"].as_str() {
                 Some("AIC") => LagSelection::Aic,
                 Some("BIC") => LagSelection::Bic,
+                Some("t-stat") => LagSelection::TStat,
                 None => LagSelection::Fixed,
                 Some(other) => panic!("unknown autolag {other}"),
             };
@@ -167,7 +169,8 @@ fn adf_matches_statsmodels() {
             cases += 1;
         }
     }
-    assert_eq!(cases, SERIES.len() * 9);
+    // 4 regressions × (AIC, BIC, fixed lag 4, t-stat).
+    assert_eq!(cases, SERIES.len() * 16);
     report("adf", &worst);
     report(
         "adf critical values",

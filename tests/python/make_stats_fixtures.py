@@ -9,9 +9,10 @@ on it:
 - ``jarque_bera``: ``statsmodels.stats.stattools.jarque_bera``;
 - ``ljung_box``: ``statsmodels.stats.diagnostic.acorr_ljungbox(x, lags=[1, 5, 10, 20])``
   (``model_df=0``);
-- ``adf``: ``statsmodels.tsa.stattools.adfuller`` for regression ``c``, ``ct`` and ``n``,
-  each with ``autolag="AIC"``, ``autolag="BIC"`` (default ``maxlag``) and with a fixed
-  lag (``autolag=None, maxlag=4``).
+- ``adf``: ``statsmodels.tsa.stattools.adfuller`` for regression ``c``, ``ct``, ``n`` and
+  ``ctt``, each with ``autolag="AIC"``, ``autolag="BIC"`` (default ``maxlag``) and with a
+  fixed lag (``autolag=None, maxlag=4``); then for each of ``n``, ``c``, ``ct``, ``ctt``
+  with ``autolag="t-stat"`` (default ``maxlag``).
 
 The series:
 
@@ -92,22 +93,27 @@ def references(x: np.ndarray) -> dict:
         ],
         "adf": [],
     }
-    for regression in ("c", "ct", "n"):
-        for autolag, maxlag in (("AIC", None), ("BIC", None), (None, FIXED_LAG)):
-            r = adfuller(x, maxlag=maxlag, regression=regression, autolag=autolag,
-                         result_object=True)
-            out["adf"].append({
-                "regression": regression,
-                "autolag": autolag,
-                "maxlag": maxlag,
-                "statistic": float(r.statistic),
-                "p_value": float(r.pvalue),
-                "used_lag": int(r.lags),
-                "n_obs": int(r.nobs),
-                "critical_1": float(r.critical_values["1%"]),
-                "critical_5": float(r.critical_values["5%"]),
-                "critical_10": float(r.critical_values["10%"]),
-            })
+    # The cases in the order first committed, then the ones added later, so that a
+    # regeneration only appends.
+    cases = [(regression, autolag, maxlag)
+             for regression in ("c", "ct", "n", "ctt")
+             for autolag, maxlag in (("AIC", None), ("BIC", None), (None, FIXED_LAG))]
+    cases += [(regression, "t-stat", None) for regression in ("n", "c", "ct", "ctt")]
+    for regression, autolag, maxlag in cases:
+        r = adfuller(x, maxlag=maxlag, regression=regression, autolag=autolag,
+                     result_object=True)
+        out["adf"].append({
+            "regression": regression,
+            "autolag": autolag,
+            "maxlag": maxlag,
+            "statistic": float(r.statistic),
+            "p_value": float(r.pvalue),
+            "used_lag": int(r.lags),
+            "n_obs": int(r.nobs),
+            "critical_1": float(r.critical_values["1%"]),
+            "critical_5": float(r.critical_values["5%"]),
+            "critical_10": float(r.critical_values["10%"]),
+        })
     return out
 
 

@@ -3,26 +3,28 @@
 //!
 //! The regression, for `p` lagged differences and `t` running over the sample,
 //!
-//! `Δx_t = γ x_{t-1} + Σ_{j=1..p} δ_j Δx_{t-j} + [α] + [β·trend] + ε_t`,
+//! `Δx_t = γ x_{t-1} + Σ_{j=1..p} δ_j Δx_{t-j} + [α] + [β·t] + [β₂·t²] + ε_t`,
 //!
 //! is fitted by OLS and the statistic is the t-value of `γ` (H0: `γ = 0`, a unit root;
 //! H1: `γ < 0`, stationary). As statsmodels does it:
 //!
 //! - the largest lag considered defaults to `ceil(12 (n/100)^(1/4))`, capped at
-//!   `n/2 - n_trend - 1` (integer division; `n_trend` = 0, 1 or 2 deterministic terms);
-//!   an explicit `max_lag` above that cap is refused;
+//!   `n/2 - n_trend - 1` (integer division; `n_trend` = 0, 1, 2 or 3 deterministic
+//!   terms); an explicit `max_lag` above that cap is refused;
 //! - with [`LagSelection::Aic`] / [`LagSelection::Bic`], every `p` in `0..=max_lag` is
 //!   fitted on the *same* sample (the last `n - 1 - max_lag` differences, so the
 //!   criteria are comparable), the smallest criterion wins (ties to the smaller lag), and
 //!   the chosen `p` is refitted on the longest sample it allows, `n - 1 - p`
-//!   observations; with [`LagSelection::Fixed`], `p = max_lag`;
-//! - the trend regressor is `1, 2, ..., n_obs` over the regression sample;
+//!   observations; with [`LagSelection::TStat`], on that same common sample, `p` starts
+//!   at `max_lag` and steps down while the last lagged difference's `|t|` is below
+//!   `Φ⁻¹(0.95) = 1.6448536269514722` (stopping at 0), and the chosen `p` is refitted in
+//!   the same way; with [`LagSelection::Fixed`], `p = max_lag`;
+//! - the trend regressors are `t = 1, 2, ..., n_obs` over the regression sample and, for
+//!   [`Regression::ConstantQuadraticTrend`], `t²`;
 //! - AIC/BIC are statsmodels' OLS ones (Gaussian log-likelihood from the residual sum of
 //!   squares, `k` = number of regressors);
 //! - the p-value is MacKinnon (1994)'s approximation (`mackinnonp`), the critical values
 //!   MacKinnon (2010)'s response surface at `n_obs` (`mackinnoncrit`).
-//!
-//! statsmodels' `regression="ctt"` and `autolag="t-stat"` are not provided.
 
 use super::mackinnon::{mackinnoncrit, mackinnonp};
 use super::ols::{ols, Fit};
@@ -37,6 +39,8 @@ pub enum Regression {
     Constant,
     /// A constant and a linear trend (`"ct"`).
     ConstantTrend,
+    /// A constant, a linear and a quadratic trend (`"ctt"`).
+    ConstantQuadraticTrend,
 }
 
 impl Regression {
@@ -46,6 +50,7 @@ impl Regression {
             Regression::None => 0,
             Regression::Constant => 1,
             Regression::ConstantTrend => 2,
+            Regression::ConstantQuadraticTrend => 3,
         }
     }
 }
@@ -57,6 +62,9 @@ pub enum LagSelection {
     Aic,
     /// Minimise the Bayesian (Schwarz) information criterion (`"BIC"`).
     Bic,
+    /// General-to-specific: the largest `p ≤ max_lag` whose `p`-th lagged difference has
+    /// `|t| ≥ Φ⁻¹(0.95)` in the regression with `p` lags, or 0 if none has (`"t-stat"`).
+    TStat,
     /// Use exactly `max_lag` lags (`autolag=None`).
     Fixed,
 }
@@ -155,6 +163,20 @@ pub fn adf(x: &[f64], options: AdfOptions) -> Result<Adf, StatsError> {
             }
             best.1
         }
+        LagSelection::TStat => {
+            // statsmodels' `_autolag(method="t-stat")` tests its last column, which (the
+            // deterministic terms prepended) is the p-th lagged difference: column p
+            // here. At p = 0 it stops whatever the t-value.
+            let mut p = max_lag;
+            while p > 0 {
+                let fit = regress(x, &diff, max_lag, p, options.regression)?;
+                if fit.t_value(p).abs() >= T_STAT_STOP {
+                    break;
+                }
+                p -= 1;
+            }
+            p
+        }
     };
     let fit = regress(x, &diff, used_lag, used_lag, options.regression)?;
     let statistic = fit.t_value(0);
@@ -171,6 +193,10 @@ pub fn adf(x: &[f64], options: AdfOptions) -> Result<Adf, StatsError> {
     })
 }
 
+/// statsmodels' stopping threshold for `autolag="t-stat"`, `stats.norm.ppf(.95)` as
+/// the literal it hard-codes.
+const T_STAT_STOP: f64 = 1.6448536269514722;
+
 /// The ADF regression with `p` lagged differences on the sample that `sample_lag`
 /// lags would leave (the last `n - 1 - sample_lag` differences). Column 0 is the
 /// lagged level.
@@ -183,7 +209,7 @@ fn regress(
 ) -> Result<Fit, StatsError> {
     let rows = sample_lag..diff.len();
     let y: Vec<f64> = diff[rows.clone()].to_vec();
-    let mut columns = Vec::with_capacity(p + 3);
+    let mut columns = Vec::with_capacity(p + 4);
     columns.push(x[rows.clone()].to_vec());
     for j in 1..=p {
         columns.push(rows.clone().map(|t| diff[t - j]).collect());
@@ -191,8 +217,14 @@ fn regress(
     if regression != Regression::None {
         columns.push(vec![1.0; y.len()]);
     }
-    if regression == Regression::ConstantTrend {
+    if matches!(
+        regression,
+        Regression::ConstantTrend | Regression::ConstantQuadraticTrend
+    ) {
         columns.push((1..=y.len()).map(|i| i as f64).collect());
+    }
+    if regression == Regression::ConstantQuadraticTrend {
+        columns.push((1..=y.len()).map(|i| (i as f64).powi(2)).collect());
     }
     ols(&y, columns)
 }
@@ -217,8 +249,14 @@ mod tests {
             Regression::None,
             Regression::Constant,
             Regression::ConstantTrend,
+            Regression::ConstantQuadraticTrend,
         ] {
-            for lag in [LagSelection::Aic, LagSelection::Bic, LagSelection::Fixed] {
+            for lag in [
+                LagSelection::Aic,
+                LagSelection::Bic,
+                LagSelection::TStat,
+                LagSelection::Fixed,
+            ] {
                 out.push(AdfOptions {
                     regression,
                     max_lag: None,
@@ -231,7 +269,9 @@ mod tests {
 
     #[test]
     fn rejects_a_unit_root_for_a_stationary_ar1() {
-        let x = ar1(0.5, 1, 500);
+        // n = 1000: at n = 500, "t-stat" keeps a spurious lag 17 with "ctt" and
+        // rejects only at 5 % (p = 0.016).
+        let x = ar1(0.5, 1, 1000);
         for o in all_options() {
             let r = adf(&x, o).expect("valid");
             assert!(r.p_value < 0.01, "{o:?}: {r:?}");
@@ -310,6 +350,76 @@ mod tests {
         let (a, b) = (adf(&x, o).expect("valid"), adf(&shifted, o).expect("valid"));
         assert_eq!(a.used_lag, b.used_lag);
         assert!((a.statistic - b.statistic).abs() < 1e-9 * a.statistic.abs());
+    }
+
+    #[test]
+    fn quadratic_trend_regression_is_invariant_to_an_added_quadratic() {
+        let x = ar1(0.7, 7, 300);
+        let shifted: Vec<f64> = x
+            .iter()
+            .enumerate()
+            .map(|(i, v)| v - 3.0 + 0.2 * i as f64 + 0.001 * (i * i) as f64)
+            .collect();
+        let o = AdfOptions {
+            regression: Regression::ConstantQuadraticTrend,
+            ..AdfOptions::default()
+        };
+        let (a, b) = (adf(&x, o).expect("valid"), adf(&shifted, o).expect("valid"));
+        assert_eq!(a.used_lag, b.used_lag);
+        assert!((a.statistic - b.statistic).abs() < 1e-8 * a.statistic.abs());
+    }
+
+    #[test]
+    fn t_stat_keeps_the_largest_significant_lag() {
+        // An AR(3) in differences with a large third coefficient: the general-to-
+        // specific search must stop at p ≥ 3, and the chosen lag's coefficient on the
+        // common sample is significant while every larger one is not.
+        let e = gaussians(8, 2000);
+        let mut d = e.clone();
+        for t in 3..d.len() {
+            d[t] = 0.2 * d[t - 1] + 0.1 * d[t - 2] + 0.4 * d[t - 3] + e[t];
+        }
+        let x: Vec<f64> = d
+            .iter()
+            .scan(0.0, |level, v| {
+                *level += v;
+                Some(*level)
+            })
+            .collect();
+        let max_lag = 10;
+        let o = AdfOptions {
+            regression: Regression::Constant,
+            max_lag: Some(max_lag),
+            lag: LagSelection::TStat,
+        };
+        let r = adf(&x, o).expect("valid");
+        assert!(r.used_lag >= 3, "{r:?}");
+        assert_eq!(r.n_obs, x.len() - 1 - r.used_lag);
+        let diff: Vec<f64> = x.windows(2).map(|w| w[1] - w[0]).collect();
+        let t_last = |p: usize| {
+            regress(&x, &diff, max_lag, p, Regression::Constant)
+                .expect("valid")
+                .t_value(p)
+                .abs()
+        };
+        assert!(t_last(r.used_lag) >= T_STAT_STOP);
+        for p in r.used_lag + 1..=max_lag {
+            assert!(t_last(p) < T_STAT_STOP, "lag {p}");
+        }
+        // The chosen lag is refitted on the longest sample it allows: the result is
+        // that of a fixed-lag test at that lag.
+        let w = ar1(1.0, 9, 500);
+        let r = adf(&w, o).expect("valid");
+        let fixed = adf(
+            &w,
+            AdfOptions {
+                max_lag: Some(r.used_lag),
+                lag: LagSelection::Fixed,
+                ..o
+            },
+        )
+        .expect("valid");
+        assert_eq!(r, fixed);
     }
 
     #[test]

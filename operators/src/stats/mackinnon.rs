@@ -10,8 +10,9 @@
 //!   `c(n) = β∞ + β1/n + β2/n² + β3/n³` (`mackinnoncrit`); the no-constant case uses
 //!   MacKinnon (1996)'s values, as statsmodels does.
 //!
-//! The numbers below are copied from statsmodels 0.15.0 (the N = 1 rows, with its
-//! scaling factors already applied), not re-derived.
+//! The numbers below are copied from statsmodels 0.15.0's `statsmodels/tsa/adfvalues.py`
+//! (the N = 1 rows of `tau_{nc,c,ct,ctt}_{smallp,largep}`, `tau_{star,min,max}_*` and
+//! `tau_*_2010`, with its scaling factors already applied), not re-derived.
 
 use statrs::distribution::{ContinuousCDF, Normal};
 
@@ -23,6 +24,8 @@ fn cutoffs(regression: Regression) -> (f64, f64, f64) {
         Regression::None => (-1.04, -19.04, f64::INFINITY),
         Regression::Constant => (-1.61, -18.83, 2.74),
         Regression::ConstantTrend => (-2.89, -16.18, 0.7),
+        // tau_star_ctt[0], tau_min_ctt[0], tau_max_ctt[0].
+        Regression::ConstantQuadraticTrend => (-3.21, -17.17, 0.54),
     }
 }
 
@@ -33,6 +36,8 @@ fn small_p(regression: Regression) -> [f64; 3] {
         Regression::None => [0.6344, 1.2378, 3.2496 * 1e-2],
         Regression::Constant => [2.1659, 1.4412, 3.8269 * 1e-2],
         Regression::ConstantTrend => [3.2512, 1.6047, 4.9588 * 1e-2],
+        // tau_ctt_smallp[0].
+        Regression::ConstantQuadraticTrend => [4.0003, 1.658, 4.8288 * 1e-2],
     }
 }
 
@@ -43,6 +48,10 @@ fn large_p(regression: Regression) -> [f64; 4] {
         Regression::None => [0.4797, 9.3557 * 1e-1, -0.6999 * 1e-1, 3.3066 * 1e-2],
         Regression::Constant => [1.7339, 9.3202 * 1e-1, -1.2745 * 1e-1, -1.0368 * 1e-2],
         Regression::ConstantTrend => [2.5261, 6.1654 * 1e-1, -3.7956 * 1e-1, -6.0285 * 1e-2],
+        // tau_ctt_largep[0].
+        Regression::ConstantQuadraticTrend => {
+            [3.0778, 4.9529 * 1e-1, -4.1477 * 1e-1, -5.9359 * 1e-2]
+        }
     }
 }
 
@@ -63,6 +72,12 @@ fn crit_coefficients(regression: Regression) -> [[f64; 4]; 3] {
             [-3.95877, -9.0531, -28.428, -134.155],
             [-3.41049, -4.3904, -9.036, -45.374],
             [-3.12705, -2.5856, -3.925, -22.380],
+        ],
+        // tau_ctt_2010[0].
+        Regression::ConstantQuadraticTrend => [
+            [-4.37113, -11.5882, -35.819, -334.047],
+            [-3.83239, -5.9057, -12.490, -118.284],
+            [-3.55326, -3.6596, -5.293, -63.559],
         ],
     }
 }
@@ -120,11 +135,35 @@ mod tests {
     }
 
     #[test]
+    fn quadratic_trend_values_are_statsmodels() {
+        // statsmodels 0.15.0: mackinnonp(t, "ctt") on both sides of τ* = -3.21 and past
+        // τ_min, τ_max; mackinnoncrit(1, "ctt", 250).
+        let reg = Regression::ConstantQuadraticTrend;
+        for (t, want) in [
+            (-18.0, 0.0),
+            (-5.0, 0.0010263486522916546),
+            (-3.21, 0.2048801230059913),
+            (-3.2, 0.20917214041581972),
+            (-1.0, 0.9870296709815183),
+            (0.5, 0.9993462594187176),
+            (0.6, 1.0),
+        ] {
+            let p = mackinnonp(t, reg);
+            assert!((p - want).abs() < 1e-9, "{t}: {p} vs {want}");
+        }
+        let want = [-4.418077283008, -3.856220210176, -3.5679871557759997];
+        for (c, w) in mackinnoncrit(reg, 250).iter().zip(want) {
+            assert!((c - w).abs() < 1e-12, "{c} vs {w}");
+        }
+    }
+
+    #[test]
     fn p_value_is_monotone_and_about_right_at_the_critical_values() {
         for reg in [
             Regression::None,
             Regression::Constant,
             Regression::ConstantTrend,
+            Regression::ConstantQuadraticTrend,
         ] {
             let mut last = 0.0;
             let mut t = -25.0;

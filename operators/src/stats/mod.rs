@@ -8,7 +8,9 @@
 //! - [`ljung_box::ljung_box`]: serial correlation, as
 //!   `statsmodels.stats.diagnostic.acorr_ljungbox(x, lags=[...])`;
 //! - [`adf::adf`]: the augmented Dickey-Fuller unit-root test, as
-//!   `statsmodels.tsa.stattools.adfuller`, with MacKinnon's p-values and critical values.
+//!   `statsmodels.tsa.stattools.adfuller` with any of its `regression` (`n`, `c`, `ct`,
+//!   `ctt`) and `autolag` (`AIC`, `BIC`, `t-stat`, `None`) options, with MacKinnon's
+//!   p-values and critical values.
 //!
 //! `tests/stats_reference.rs` (crate `bot4-tests`) holds them to statsmodels' own output
 //! on real and simulated series (fixtures made by `tests/python/make_stats_fixtures.py`).
