@@ -298,3 +298,83 @@ fn stats_prints_the_tests_of_a_column_as_statsmodels_computes_them() {
         done.describe()
     );
 }
+
+/// The graph's feature stage and `bot4 indicators` run the same bar builder and indicator
+/// set: every bar the graph closes (in `bar_features/`) is the research command's bar of
+/// the same symbol and start, with the same close, and its RSI input is the command's
+/// `rsi_14` rescaled (`rsi / 50 − 1`).
+#[test]
+fn the_graph_closes_the_bars_the_research_command_cuts() {
+    use bot4_operators::indicators::Candle;
+    use bot4_schemas::{BarFeatures, Decimal};
+    use bot4_tests::{registry_of, replay_options, run_replay, table};
+
+    let dir = TempDir::new().expect("a temporary folder");
+    let input = dir.path().join("market");
+    generate_market(market_config(2, 6 * 3600, 3, 1.0), &input);
+    let mut opts = replay_options(&input, &dir.path().join("run"), 2);
+    opts.strategy.features.bar_width = 5 * 60 * 1_000_000_000;
+    run_replay(&opts);
+    let registry = registry_of(&input);
+    let graph: Vec<BarFeatures> = table(&dir.path().join("run"), &registry);
+    assert!(graph.len() > 100, "{} bars", graph.len());
+
+    let out = dir.path().join("research.parquet");
+    let done = indicators(&input, &out, &["--bar", "5m"]);
+    assert!(done.status.success(), "{}", done.describe());
+    let batches = read(&out);
+    let ts: Vec<i64> = batches
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name("ts")
+                .expect("ts")
+                .as_primitive::<arrow_array::types::TimestampNanosecondType>()
+                .values()
+                .to_vec()
+        })
+        .collect();
+    let symbols: Vec<String> = batches
+        .iter()
+        .flat_map(|b| {
+            b.column_by_name("symbol")
+                .expect("symbol")
+                .as_string::<i32>()
+                .iter()
+                .map(|s| s.unwrap_or_default().to_owned())
+                .collect::<Vec<_>>()
+        })
+        .collect();
+    let close = column(&batches, "close");
+    let rsi = column(&batches, "rsi_14");
+    let research: std::collections::BTreeMap<(String, i64), usize> = symbols
+        .iter()
+        .cloned()
+        .zip(ts.iter().copied())
+        .enumerate()
+        .map(|(i, key)| (key, i))
+        .collect();
+
+    let mut warm = 0;
+    for b in &graph {
+        let symbol = registry.get(b.bar.symbol).symbol.clone();
+        let i = *research
+            .get(&(symbol.clone(), b.bar.start))
+            .unwrap_or_else(|| panic!("{symbol} bar at {} is not a research bar", b.bar.start));
+        let graph_close = Candle::from_bar(&b.bar).close;
+        assert_eq!(Some(graph_close), close[i], "{symbol} close at {}", b.bar.start);
+        match rsi[i] {
+            Some(r) => {
+                warm += 1;
+                assert!(
+                    (b.inputs[0] - (r / 50.0 - 1.0)).abs() <= 1e-12,
+                    "{symbol} RSI input at {}: {} against rsi_14 {r}",
+                    b.bar.start,
+                    b.inputs[0]
+                );
+            }
+            None => assert_eq!(b.inputs[0], 0.0, "no RSI before its warm-up"),
+        }
+        assert!(b.bar.volume > Decimal::ZERO);
+    }
+    assert!(warm > 100, "{warm} bars with an RSI");
+}
