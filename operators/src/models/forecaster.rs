@@ -232,3 +232,390 @@ impl Forecaster {
         self.expected = self.ensemble.combine(members);
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use bot4_schemas::{Decimal, Nanos, Side, SymbolId, Tick, TickKind, NANOS_PER_SECOND};
+
+    use super::*;
+    use crate::features::{FeatureConfig, Features};
+    use crate::models::garch::{Distribution, GarchParams};
+
+    /// Quotes per bar: one a second on 60-second bars.
+    const QUOTES_PER_BAR: usize = 60;
+
+    /// xorshift64* with Box–Muller: a seeded source of uniforms and Gaussians.
+    struct Rng(u64);
+
+    impl Rng {
+        fn new(seed: u64) -> Self {
+            Self(seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1)
+        }
+
+        fn next_u64(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+        }
+
+        /// Uniform on `(0, 1)`.
+        fn uniform(&mut self) -> f64 {
+            ((self.next_u64() >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+        }
+
+        fn gaussian(&mut self) -> f64 {
+            let (u1, u2) = (self.uniform(), self.uniform());
+            (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+        }
+    }
+
+    /// How a bar's log return is drawn, given the bars before it.
+    #[derive(Debug, Clone, Copy)]
+    enum Law {
+        /// GARCH(1,1) on the bar clock: `h ← ω + α R² + β h`, mean 0.
+        Garch { omega: f64, alpha: f64, beta: f64 },
+        /// AR(1): `R ← φ R_prev + e`, `e ~ N(0, σ²)`.
+        Ar { phi: f64, sigma: f64 },
+    }
+
+    /// A per-bar GARCH(1,1) with `α = 0.1`, `β = 0.85` and a long-run bar volatility of
+    /// 0.1 %.
+    const GARCH: Law = Law::Garch {
+        omega: 5e-8,
+        alpha: 0.1,
+        beta: 0.85,
+    };
+
+    /// A price in ten-thousandths.
+    fn price(p: f64) -> Decimal {
+        Decimal::new((p * 1e4).round() as i64, 4)
+    }
+
+    /// One symbol's ticks over `bars` 60-second bars: a quote every second whose mid
+    /// takes one of the bar's 60 Gaussian log increments (so the bar's return is their
+    /// sum, with the mean and variance the law gives that bar), spread 1 bp, random
+    /// sizes; after each quote a trade at the bid or ask with probability ½, and always
+    /// one after the bar's last quote (so the bar closes at its last mid ± half a spread).
+    fn ticks(seed: u64, bars: usize, law: Law) -> Vec<Tick> {
+        let mut rng = Rng::new(seed);
+        let mut out = Vec::with_capacity(bars * QUOTES_PER_BAR * 3 / 2 + 16);
+        let mut seq = 0u64;
+        let mut push = |out: &mut Vec<Tick>, ts: Nanos, kind| {
+            seq += 1;
+            out.push(Tick {
+                ts,
+                seq,
+                symbol: SymbolId(0),
+                kind,
+            });
+        };
+        let mut log_mid = 100f64.ln();
+        let (mut h, mut prev) = match law {
+            Law::Garch { omega, alpha, beta } => (omega / (1.0 - alpha - beta), 0.0),
+            Law::Ar { sigma, .. } => (sigma * sigma, 0.0),
+        };
+        for k in 0..bars {
+            let mean = match law {
+                Law::Garch { .. } => 0.0,
+                Law::Ar { phi, .. } => phi * prev,
+            };
+            let step_sd = (h / QUOTES_PER_BAR as f64).sqrt();
+            let start = log_mid;
+            for j in 0..QUOTES_PER_BAR {
+                log_mid += mean / QUOTES_PER_BAR as f64 + step_sd * rng.gaussian();
+                let mid = log_mid.exp();
+                let (bid, ask) = (price(mid * (1.0 - 5e-5)), price(mid * (1.0 + 5e-5)));
+                let ts = (60 * k + j) as Nanos * NANOS_PER_SECOND;
+                let bid_size = Decimal::from(1 + rng.next_u64() % 9);
+                let ask_size = Decimal::from(1 + rng.next_u64() % 9);
+                push(
+                    &mut out,
+                    ts,
+                    TickKind::Quote {
+                        bid,
+                        bid_size,
+                        ask,
+                        ask_size,
+                    },
+                );
+                if j + 1 == QUOTES_PER_BAR || rng.uniform() < 0.5 {
+                    let buy = rng.uniform() < 0.5;
+                    push(
+                        &mut out,
+                        ts + 900_000_000,
+                        TickKind::Trade {
+                            price: if buy { ask } else { bid },
+                            size: Decimal::from(1 + rng.next_u64() % 5),
+                            aggressor: if buy { Side::Buy } else { Side::Sell },
+                        },
+                    );
+                }
+            }
+            let r = log_mid - start;
+            prev = r;
+            if let Law::Garch { omega, alpha, beta } = law {
+                h = omega + alpha * r * r + beta * h;
+            }
+        }
+        out
+    }
+
+    /// The features of `ticks`, one vector per tick.
+    fn features(ticks: &[Tick]) -> Vec<FeatureVector> {
+        let mut f = Features::new(SymbolId(0), FeatureConfig::default());
+        ticks.iter().map(|t| f.update(t)).collect()
+    }
+
+    fn forecaster() -> Forecaster {
+        Forecaster::new(ForecasterConfig::default()).expect("the default config is valid")
+    }
+
+    /// Every float of a forecast, as bits.
+    fn bits(f: &Forecast) -> [u64; 8] {
+        [
+            f.expected_return.to_bits(),
+            f.variance.to_bits(),
+            f.bar_variance.to_bits(),
+            f.vol_ratio.to_bits(),
+            f.scores[0].to_bits(),
+            f.scores[1].to_bits(),
+            f.scores[2].to_bits(),
+            f.scores[3].to_bits(),
+        ]
+    }
+
+    #[test]
+    fn before_the_first_fit_the_variance_is_zero_and_the_regime_neutral() {
+        let fv = features(&ticks(1, 400, GARCH));
+        let mut model = forecaster();
+        let (mut bars, mut first_fit) = (0u64, None);
+        let mut last: Option<Forecast> = None;
+        for v in &fv {
+            let f = model.update(v);
+            if let Some(bar) = &v.bar {
+                bars = bar.count;
+            }
+            assert_eq!(f.scores[2], v.trade_imbalance);
+            assert_eq!(f.scores[3], v.imbalance);
+            assert_eq!(f.variance, f.bar_variance);
+            assert_eq!((f.ts, f.seq, f.features), (v.ts, v.seq, *v));
+            if bars == 0 {
+                assert_eq!(f.expected_return, 0.0);
+            }
+            if model.is_fitted() {
+                first_fit.get_or_insert(bars);
+            }
+            if first_fit.is_none() {
+                assert_eq!((f.bar_variance, f.vol_ratio, f.scores[0]), (0.0, 1.0, 0.0));
+            }
+            // A fit may land between bars; the forecast takes it up at the next close.
+            if v.bar.is_some() {
+                assert_eq!(f.bar_variance > 0.0, model.is_fitted(), "at {}", v.seq);
+                assert!(f.bar_variance.is_finite() && f.vol_ratio > 0.0);
+            }
+            // The bar values are held between bars.
+            if let (Some(prev), None) = (&last, &v.bar) {
+                assert_eq!(f.expected_return.to_bits(), prev.expected_return.to_bits());
+                assert_eq!(f.bar_variance.to_bits(), prev.bar_variance.to_bits());
+                assert_eq!(f.vol_ratio.to_bits(), prev.vol_ratio.to_bits());
+            }
+            last = Some(f);
+        }
+        // 200 returns need 201 bars (the first has none); the refit then takes a few
+        // dozen bars of per-tick work.
+        let first_fit = first_fit.expect("GARCH fitted within 400 bars");
+        assert!(
+            (201..=300).contains(&first_fit),
+            "first fit at bar {first_fit}"
+        );
+    }
+
+    #[test]
+    fn the_bar_variance_is_the_online_garch_fed_the_bar_returns() {
+        let fv = features(&ticks(2, 900, GARCH));
+        let config = ForecasterConfig::default();
+        let mut model = forecaster();
+        let mut reference = OnlineGarch::new(config.garch).unwrap();
+        let (mut variance, mut ratio) = (0.0f64, 1.0f64);
+        let mut refits = 0;
+        let mut params = None;
+        for v in &fv {
+            let f = model.update(v);
+            reference.advance(config.refit_work_per_tick);
+            if let Some(bar) = &v.bar {
+                if bar.count > 1 {
+                    reference.observe(100.0 * bar.log_return);
+                }
+                if let Some(p) = reference.params() {
+                    let next = reference.variance_forecast(1);
+                    variance = next / 1e4;
+                    ratio = (next / p.long_run_variance().unwrap()).sqrt();
+                }
+            }
+            if reference.params() != params {
+                params = reference.params();
+                refits += 1;
+            }
+            assert_eq!(f.bar_variance.to_bits(), variance.to_bits(), "at {}", v.seq);
+            assert_eq!(f.vol_ratio.to_bits(), ratio.to_bits(), "at {}", v.seq);
+            let sd = variance.sqrt();
+            if sd > 0.0 {
+                assert_eq!(f.scores[0], f.expected_return / sd);
+            }
+        }
+        assert_eq!(model.garch.params(), reference.params());
+        assert!(refits >= 5, "{refits} fits");
+    }
+
+    #[test]
+    fn garch_recovers_volatility_clustering_on_the_bar_clock() {
+        let fv = features(&ticks(3, 3_000, GARCH));
+        let mut model = forecaster();
+        let mut fits: Vec<GarchParams> = Vec::new();
+        for v in &fv {
+            let f = model.update(v);
+            if let Some(p) = model.garch.params() {
+                if fits.last() != Some(&p) {
+                    fits.push(p);
+                }
+            }
+            if v.bar.is_some() && model.is_fitted() {
+                assert!(f.bar_variance > 0.0 && f.vol_ratio > 0.0, "at {}", v.seq);
+            }
+        }
+        // A refit's work (≈ 250 k recursion points on a full window) outlasts the 60-bar
+        // cadence at this tick rate, so refits run back to back, one every ~90 bars.
+        assert!((25..=35).contains(&fits.len()), "{} fits", fits.len());
+        // From a nearly full window on (the first fits, on 200 to 450 bars, may sit on
+        // the boundary α = 0), the fits see the clustering. A window of 500 bars leaves
+        // each estimate noisy: the median fit is held tight, three fits in four loosely.
+        let full = &fits[4..];
+        assert!(full.iter().all(|p| p.alpha + p.beta < 1.0));
+        let good = full
+            .iter()
+            .filter(|p| p.alpha > 0.02 && p.beta > 0.5 && p.alpha + p.beta > 0.8)
+            .count();
+        assert!(
+            good * 4 >= full.len() * 3,
+            "{good} of {}: {full:?}",
+            full.len()
+        );
+        let median = |f: fn(&GarchParams) -> f64| {
+            let mut v: Vec<f64> = full.iter().map(f).collect();
+            v.sort_by(f64::total_cmp);
+            v[v.len() / 2]
+        };
+        let (alpha, beta) = (median(|p| p.alpha), median(|p| p.beta));
+        let persistence = median(GarchParams::persistence);
+        assert!((0.05..0.16).contains(&alpha), "median α {alpha}");
+        assert!((0.7..0.95).contains(&beta), "median β {beta}");
+        assert!(
+            (0.85..0.99).contains(&persistence),
+            "median α + β {persistence}"
+        );
+    }
+
+    #[test]
+    fn the_ar_member_outweighs_the_random_walk_on_autocorrelated_bars() {
+        let fv = features(&ticks(
+            4,
+            2_500,
+            Law::Ar {
+                phi: 0.3,
+                sigma: 1e-3,
+            },
+        ));
+        let mut model = forecaster();
+        let (mut scored, mut ar_ahead) = (0, 0);
+        for v in &fv {
+            model.update(v);
+            let Some(bar) = &v.bar else { continue };
+            let w = model.ensemble_weights();
+            assert!((w.iter().sum::<f64>() - 1.0).abs() < 1e-12, "{w:?}");
+            assert!(w.iter().all(|w| (0.0..=1.0).contains(w)), "{w:?}");
+            // The AR is first fitted when its window of 500 fills; give its error
+            // average a few half-lives.
+            if bar.count > 1_000 {
+                scored += 1;
+                ar_ahead += usize::from(w[1] > w[0]);
+            }
+        }
+        let phi = model.ar.params()[1];
+        assert!(
+            (phi - 0.3).abs() < 0.12,
+            "AR params {:?}",
+            model.ar.params()
+        );
+        let w = model.ensemble_weights();
+        assert!(w[1] > w[0], "{w:?}");
+        assert!(ar_ahead * 3 >= scored * 2, "{ar_ahead} of {scored}");
+    }
+
+    #[test]
+    fn the_same_ticks_give_the_same_bits() {
+        let fv = features(&ticks(5, 400, GARCH));
+        let (mut a, mut b) = (forecaster(), forecaster());
+        for v in &fv {
+            assert_eq!(bits(&a.update(v)), bits(&b.update(v)), "at {}", v.seq);
+        }
+        assert!(a.is_fitted());
+    }
+
+    #[test]
+    fn invalid_configs_are_errors() {
+        let d = ForecasterConfig::default();
+        let bad = [
+            ForecasterConfig {
+                learning_rate: 0.0,
+                ..d
+            },
+            ForecasterConfig {
+                learning_rate: f64::NAN,
+                ..d
+            },
+            ForecasterConfig { l2: -1e-3, ..d },
+            ForecasterConfig {
+                ensemble_half_life: 0.0,
+                ..d
+            },
+            ForecasterConfig {
+                ensemble_half_life: f64::INFINITY,
+                ..d
+            },
+            ForecasterConfig {
+                garch: GarchConfig {
+                    min_obs: 50,
+                    ..d.garch
+                },
+                ..d
+            },
+            ForecasterConfig {
+                garch: GarchConfig {
+                    refit_every: 0,
+                    ..d.garch
+                },
+                ..d
+            },
+            ForecasterConfig {
+                ar_refit_every: 0,
+                ..d
+            },
+            ForecasterConfig { ar_window: 4, ..d },
+        ];
+        for config in bad {
+            assert!(
+                matches!(Forecaster::new(config), Err(ModelError::InvalidSpec(_))),
+                "{config:?}"
+            );
+        }
+        let student = ForecasterConfig {
+            garch: GarchConfig {
+                dist: Distribution::StudentT,
+                ..d.garch
+            },
+            ..d
+        };
+        assert!(Forecaster::new(student).is_ok());
+    }
+}
