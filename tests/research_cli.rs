@@ -361,7 +361,12 @@ fn the_graph_closes_the_bars_the_research_command_cuts() {
             .get(&(symbol.clone(), b.bar.start))
             .unwrap_or_else(|| panic!("{symbol} bar at {} is not a research bar", b.bar.start));
         let graph_close = Candle::from_bar(&b.bar).close;
-        assert_eq!(Some(graph_close), close[i], "{symbol} close at {}", b.bar.start);
+        assert_eq!(
+            Some(graph_close),
+            close[i],
+            "{symbol} close at {}",
+            b.bar.start
+        );
         match rsi[i] {
             Some(r) => {
                 warm += 1;

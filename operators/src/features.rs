@@ -62,8 +62,11 @@ impl Default for FeatureConfig {
 }
 
 /// The weight of a new observation in an EMA of half-life `h` observations.
+///
+/// `α = 1 − 2^(−1/h) = −expm1(−ln 2 / h)`, computed in the second form so that it stays
+/// positive (and accurate) for half-lives far beyond any useful one.
 pub fn alpha_from_half_life(h: f64) -> f64 {
-    1.0 - 0.5f64.powf(1.0 / h.max(1e-9))
+    -(-std::f64::consts::LN_2 / h.max(1e-9)).exp_m1()
 }
 
 /// The feature state of one symbol.

@@ -18,7 +18,8 @@ pub struct Signal {
     pub direction: i8,
     /// Fraction of the full risk allocation to use, in `[0, 1]`.
     pub strength: f64,
-    /// Forecast return over its standard deviation, a t-like score.
+    /// How sure the signal's source is: in `[0, 1]` for the bar combiner; the EMA
+    /// crossover reports its forecast's return over standard deviation, a t-like score.
     pub confidence: f64,
     /// Annualised volatility the size should be scaled by.
     pub volatility: f64,

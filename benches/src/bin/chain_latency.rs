@@ -105,7 +105,9 @@ fn main() {
         bar_ticks += usize::from(v.bar.is_some());
     }
     println!();
-    println!("feature stage (Features::update), {SAMPLES} ticks, {bar_ticks} of them closing a bar");
+    println!(
+        "feature stage (Features::update), {SAMPLES} ticks, {bar_ticks} of them closing a bar"
+    );
     report("per-tick (with timer)", &mut latency);
 
     let bars = symbol_bars(&ticks, 60_000_000_000);

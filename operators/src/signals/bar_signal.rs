@@ -8,8 +8,8 @@
 //! indicators are and the volatility model has been fitted.
 //!
 //! The signal's `volatility` is the next bar's GARCH standard deviation annualised,
-//! `σ_bar · √(bars per year)`, or the features' tick-level estimate before the first
-//! fit.
+//! `σ_bar · √(bars per year)` (there is no signal before GARCH's first fit), and its
+//! `confidence` the combiner's, in `[0, 1]`.
 
 use bot4_schemas::{Forecast, Nanos, Signal, FORECAST_SCORES, NANOS_PER_SECOND};
 
@@ -81,11 +81,8 @@ impl BarSignal {
         let decision = self
             .combiner
             .update(&forecast.scores, forecast.vol_ratio, warm)?;
-        let volatility = if fitted {
-            (forecast.bar_variance * self.bars_per_year).sqrt()
-        } else {
-            f.volatility
-        };
+        // A decision needs warm inputs, so GARCH has been fitted.
+        let volatility = (forecast.bar_variance * self.bars_per_year).sqrt();
         Some(Signal {
             ts: forecast.ts,
             seq: forecast.seq,
