@@ -241,8 +241,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let opts = args.run.options(input, args.out.clone())?;
             run_replay(&opts)?;
             say(&format!(
-                "outputs: {}/{{ticks,signals,orders,reports,fills,positions,equity}}/*.parquet",
-                args.out.display()
+                "outputs: {}/{{{}}}/*.parquet",
+                args.out.display(),
+                bot4_pipeline::sinks::TABLES.join(",")
             ));
             Ok(())
         }

@@ -4,14 +4,14 @@ DuckDB.
 
 Usage: read_outputs.py OUTDIR
 
-For every table folder of OUTDIR (ticks, signals, orders, reports, fills, positions,
-equity) it reads the part files with all three, and checks that
+For every table folder of OUTDIR (ticks, bar_features, signals, orders, reports, fills,
+positions, equity) it reads the part files with all three, and checks that
 
 - the row counts agree across the three readers;
 - they agree with summary.json: `ticks` and `fills` are the rows of ticks/ and fills/,
   and every `(table, rows, sha256)` of `digests` has that table's row count;
 - every money and quantity column is a decimal in each reader (Decimal128(38, 12)),
-  `ts` is a timestamp, and the column sums agree exactly across the readers.
+  `ts` (a bar's `start` and `end`) is a timestamp, and the column sums agree exactly across the readers.
 
 Exits 0 when everything holds, 1 with one line per problem otherwise, 2 on bad usage or
 missing Python packages. Needs: pip install pyarrow polars duckdb
@@ -25,11 +25,12 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-TABLES = ["ticks", "signals", "orders", "reports", "fills", "positions", "equity"]
+TABLES = ["ticks", "bar_features", "signals", "orders", "reports", "fills", "positions", "equity"]
 
 # The decimal columns of each table, as documented in schemas/src/arrow/records.rs.
 DECIMALS = {
     "ticks": ["price", "size", "bid_price", "bid_size", "ask_price", "ask_size"],
+    "bar_features": ["open", "high", "low", "close", "volume"],
     "signals": ["bid", "ask"],
     "orders": ["price", "qty"],
     "reports": ["fill_qty", "fill_price", "fee", "leaves_qty"],
@@ -37,6 +38,9 @@ DECIMALS = {
     "positions": ["qty", "avg_price", "mark", "cash", "realized_pnl", "unrealized_pnl", "fees"],
     "equity": ["equity", "realized_pnl", "unrealized_pnl", "fees", "gross_exposure", "peak"],
 }
+
+# The timestamp columns of each table (`ts` where not listed).
+TIMES = {"bar_features": ["start", "end"]}
 
 PRECISION, SCALE = 38, 12
 
@@ -93,7 +97,7 @@ class Checker:
             self.fail(f"{name}/: row counts differ between readers: {counts}")
         self.rows[name] = arrow.num_rows
 
-        for column in ["ts"]:
+        for column in TIMES.get(name, ["ts"]):
             if column not in arrow.column_names:
                 self.fail(f"{name}/: no `{column}` column")
                 continue
