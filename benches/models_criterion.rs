@@ -15,27 +15,11 @@
 use std::hint::black_box;
 use std::time::Duration;
 
+use bot4_benches::gaussians;
 use bot4_operators::models::arima::{fit_ar, fit_arima, RollingAr};
 use bot4_operators::models::ensemble::Ensemble;
 use bot4_operators::models::sgd::OnlineLogistic;
 use criterion::{criterion_group, criterion_main, Criterion};
-
-/// Seeded standard normals: an LCG and Box-Muller.
-fn gaussians(seed: u64, n: usize) -> Vec<f64> {
-    let mut state = seed;
-    let mut uniform = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
-    };
-    (0..n)
-        .map(|_| {
-            let (u1, u2) = (uniform(), uniform());
-            (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
-        })
-        .collect()
-}
 
 /// `x_t = 0.1 + 0.5 x_{t−1} − 0.3 x_{t−2} + e_t`.
 fn ar2_path(seed: u64, n: usize) -> Vec<f64> {

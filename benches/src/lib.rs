@@ -169,6 +169,23 @@ pub fn symbol_bars(ticks: &SymbolTicks, width: bot4_schemas::Nanos) -> Vec<Candl
     out
 }
 
+/// Seeded standard normals (an LCG and Box-Muller), for the model benchmarks' series.
+pub fn gaussians(seed: u64, n: usize) -> Vec<f64> {
+    let mut state = seed;
+    let mut uniform = || {
+        state = state
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        ((state >> 11) as f64 + 0.5) / (1u64 << 53) as f64
+    };
+    (0..n)
+        .map(|_| {
+            let (u1, u2) = (uniform(), uniform());
+            (-2.0 * u1.ln()).sqrt() * (2.0 * std::f64::consts::PI * u2).cos()
+        })
+        .collect()
+}
+
 /// A cursor that walks a slice forever, wrapping at the end.
 ///
 /// At each wrap the event time jumps back to the first tick's; the feature stage
