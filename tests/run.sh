@@ -35,7 +35,8 @@ cargo clippy --workspace --all-targets --release -- -D warnings
 
 say "build"
 cargo build --release -p bot4-pipeline
-export BOT4_BIN="$target/release/bot4"
+# Absolute: the tests run from their own package folder.
+export BOT4_BIN="$(cd "$target/release" && pwd)/bot4"
 
 say "tests"
 cargo test --workspace --release
