@@ -2,6 +2,9 @@
 //! independent digests of a run's tables, and running the real `bot4` command with a
 //! time limit.
 
+#[path = "pg.rs"]
+pub mod pg;
+
 use std::io::Read;
 use std::net::TcpListener;
 use std::path::{Path, PathBuf};
