@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test suite, from a fresh Debian/Ubuntu machine with a Rust toolchain:
-# installs what it needs, checks formatting and lints, runs every Rust test (cargo test
-# --workspace, release profile: unit, property, reference and end-to-end tests), builds
+# installs what it needs (PostgreSQL among it), checks formatting and lints, runs every
+# Rust test (cargo test --workspace, release profile: unit, property, reference and
+# end-to-end tests, and the SQL tests against a throwaway PostgreSQL), builds
 # the benchmarks, runs the demo, and reads its Parquet with pyarrow, polars and duckdb.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -17,6 +18,11 @@ need=()
 command -v python3 >/dev/null 2>&1 || need+=(python3)
 python3 -c 'import ensurepip, venv' >/dev/null 2>&1 || need+=(python3-venv)
 command -v cc >/dev/null 2>&1 || need+=(gcc)
+# PostgreSQL's server programs: the SQL tests (tests/sql_queries.rs) start a throwaway
+# server of their own with them, as the `postgres` user when run as root.
+if ! command -v initdb >/dev/null 2>&1 && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  need+=(postgresql)
+fi
 if [ ${#need[@]} -gt 0 ]; then
   say "installing ${need[*]}"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
