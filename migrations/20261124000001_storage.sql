@@ -135,7 +135,9 @@ $$;
 -- time-series table for the days that [from_ts, to_ts) touches, moving any rows the
 -- default partition holds for those days into them. Returns the number of partitions
 -- created. A no-op under TimescaleDB, whose chunks appear by themselves. Safe to call
--- concurrently and repeatedly.
+-- concurrently and repeatedly; call it before writing a day's rows: if another
+-- transaction commits rows of a day into the default partition while this one creates
+-- that day's partition, the ATTACH fails and the call must be retried.
 CREATE OR REPLACE FUNCTION bot4_ensure_partitions(from_ts timestamptz, to_ts timestamptz)
 RETURNS integer
 LANGUAGE plpgsql AS $$
