@@ -383,3 +383,83 @@ fn the_graph_closes_the_bars_the_research_command_cuts() {
     }
     assert!(warm > 100, "{warm} bars with an RSI");
 }
+
+/// A file of several symbols is one series per symbol: `--symbol` picks one, and without
+/// it `bot4 stats` and `bot4 garch` refuse rather than mix them.
+#[test]
+fn several_symbols_need_a_choice() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let closes: Vec<f64> = fixture_closes();
+    let mut mixed = String::from("ts,symbol,close\n");
+    let mut alone = String::from("ts,close\n");
+    for (i, c) in closes.iter().enumerate() {
+        mixed.push_str(&format!(
+            "{i},AAA-USDT,{c}\n{i},BBB-USDT,{}\n",
+            c * 2.0 + 1.0
+        ));
+        alone.push_str(&format!("{i},{c}\n"));
+    }
+    let mixed_path = dir.path().join("mixed.csv");
+    let alone_path = dir.path().join("alone.csv");
+    std::fs::write(&mixed_path, mixed).expect("writing");
+    std::fs::write(&alone_path, alone).expect("writing");
+    for command in ["stats", "garch"] {
+        let run = |path: &Path, extra: &[&str]| {
+            let mut args = vec![
+                command.to_owned(),
+                "--input".to_owned(),
+                path.display().to_string(),
+                "--column".to_owned(),
+                "close".to_owned(),
+                "--returns".to_owned(),
+            ];
+            args.extend(extra.iter().map(|s| (*s).to_owned()));
+            run_bot4(&args, Duration::from_secs(60))
+        };
+        let refused = run(&mixed_path, &[]);
+        assert!(!refused.status.success(), "{}", refused.describe());
+        assert!(
+            refused
+                .stderr
+                .contains("2 symbols (AAA-USDT, BBB-USDT): choose one with --symbol"),
+            "{}",
+            refused.describe()
+        );
+        let unknown = run(&mixed_path, &["--symbol", "CCC-USDT"]);
+        assert!(
+            unknown.stderr.contains("no rows of symbol `CCC-USDT`"),
+            "{}",
+            unknown.describe()
+        );
+        let picked = run(&mixed_path, &["--symbol", "AAA-USDT"]);
+        let single = run(&alone_path, &[]);
+        assert!(picked.status.success(), "{}", picked.describe());
+        assert!(single.status.success(), "{}", single.describe());
+        let json = |f: &Finished| -> serde_json::Value {
+            let mut v: serde_json::Value = serde_json::from_str(&f.stdout).expect("JSON");
+            for key in ["input", "symbol"] {
+                v.as_object_mut().expect("an object").remove(key);
+            }
+            v
+        };
+        assert_eq!(json(&picked), json(&single), "{command}: AAA-USDT alone");
+    }
+}
+
+/// The closes of the S&P 500 fixture.
+fn fixture_closes() -> Vec<f64> {
+    let text = std::fs::read_to_string(fixture("sp500.csv")).expect("the fixture");
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let close = header.iter().position(|h| *h == "close").expect("close");
+    lines
+        .take(600)
+        .map(|l| {
+            l.split(',')
+                .nth(close)
+                .expect("a close")
+                .parse()
+                .expect("a number")
+        })
+        .collect()
+}

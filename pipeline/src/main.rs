@@ -50,6 +50,9 @@ struct GarchArgs {
     /// The column to model.
     #[arg(long)]
     column: String,
+    /// The rows of this symbol only, for a file with a `symbol` column.
+    #[arg(long)]
+    symbol: Option<String>,
     /// The innovation distribution: normal or t (Student-t).
     #[arg(long, default_value = "normal", value_parser = ["normal", "t"])]
     dist: String,
@@ -69,6 +72,9 @@ struct StatsArgs {
     /// The column to test.
     #[arg(long)]
     column: String,
+    /// The rows of this symbol only, for a file with a `symbol` column.
+    #[arg(long)]
+    symbol: Option<String>,
     /// Test the column's log returns rather than its levels.
     #[arg(long)]
     returns: bool,
@@ -251,6 +257,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let report = stats(&StatsOptions {
                 input: args.input,
                 column: args.column,
+                symbol: args.symbol,
                 returns: args.returns,
             })?;
             say(&serde_json::to_string_pretty(&report)?);
@@ -265,6 +272,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let report = garch(&GarchOptions {
                 input: args.input,
                 column: args.column,
+                symbol: args.symbol,
                 dist,
                 horizon: args.horizon,
                 returns: args.returns,

@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use bot4_operators::models::garch::{fit, Distribution};
 use serde_json::json;
 
-use super::stats::read_column;
+use super::stats::read_series;
 use crate::PipelineError;
 
 /// What `bot4 garch` was asked.
@@ -17,6 +17,8 @@ pub struct GarchOptions {
     pub input: PathBuf,
     /// The column to model.
     pub column: String,
+    /// The rows of this symbol only (needed when the file holds several).
+    pub symbol: Option<String>,
     /// The innovation distribution.
     pub dist: Distribution,
     /// Forecast the variance for `1..=horizon` steps ahead.
@@ -34,7 +36,7 @@ pub fn garch(opts: &GarchOptions) -> Result<serde_json::Value, PipelineError> {
     if opts.horizon == 0 {
         return Err(PipelineError::Config("--horizon must be at least 1".into()));
     }
-    let values = read_column(&opts.input, &opts.column)?;
+    let values = read_series(&opts.input, &opts.column, opts.symbol.as_deref())?;
     let series: Vec<f64> = if opts.returns {
         if let Some(i) = values.iter().position(|v| *v <= 0.0) {
             return Err(bad(format!(
@@ -54,6 +56,7 @@ pub fn garch(opts: &GarchOptions) -> Result<serde_json::Value, PipelineError> {
     Ok(json!({
         "input": opts.input.display().to_string(),
         "column": opts.column,
+        "symbol": opts.symbol,
         "series": if opts.returns { "log_returns" } else { "values" },
         "n": series.len(),
         "model": "constant mean, GARCH(1,1)",

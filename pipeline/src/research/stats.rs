@@ -26,6 +26,8 @@ pub struct StatsOptions {
     pub input: PathBuf,
     /// The column to test.
     pub column: String,
+    /// The rows of this symbol only (needed when the file holds several).
+    pub symbol: Option<String>,
     /// Test the log returns `ln(x_t / x_{t−1})` of the column rather than its levels.
     pub returns: bool,
 }
@@ -36,7 +38,7 @@ pub fn stats(opts: &StatsOptions) -> Result<serde_json::Value, PipelineError> {
         path: opts.input.clone(),
         reason,
     };
-    let levels = read_column(&opts.input, &opts.column)?;
+    let levels = read_series(&opts.input, &opts.column, opts.symbol.as_deref())?;
     let series = if opts.returns {
         if let Some(i) = levels.iter().position(|v| *v <= 0.0) {
             return Err(bad(format!(
@@ -59,6 +61,7 @@ pub fn stats(opts: &StatsOptions) -> Result<serde_json::Value, PipelineError> {
     Ok(json!({
         "input": opts.input.display().to_string(),
         "column": opts.column,
+        "symbol": opts.symbol,
         "series": if opts.returns { "log_returns" } else { "levels" },
         "n": series.len(),
         "adf": {
@@ -86,6 +89,129 @@ pub fn stats(opts: &StatsOptions) -> Result<serde_json::Value, PipelineError> {
 
 /// Every value of `column` in `path` (`.csv` or `.parquet`), as floats: no nulls, no
 /// text, nothing that is not a finite number.
+/// The values of `column`, of the rows of `symbol` when one is given. A file with a
+/// `symbol` column that holds several symbols needs one: a series that mixed them would
+/// be meaningless, so it is an error rather than a silent mixture.
+pub fn read_series(
+    path: &Path,
+    column: &str,
+    symbol: Option<&str>,
+) -> Result<Vec<f64>, PipelineError> {
+    let bad = |reason: String| PipelineError::Input {
+        path: path.to_owned(),
+        reason,
+    };
+    let values = read_column(path, column)?;
+    let symbols = read_symbols(path)?;
+    match (symbols, symbol) {
+        (None, None) => Ok(values),
+        (None, Some(wanted)) => Err(bad(format!(
+            "--symbol {wanted} asked, but the file has no `symbol` column"
+        ))),
+        (Some(symbols), Some(wanted)) => {
+            let picked: Vec<f64> = values
+                .iter()
+                .zip(&symbols)
+                .filter(|(_, s)| s.as_str() == wanted)
+                .map(|(v, _)| *v)
+                .collect();
+            if picked.is_empty() {
+                return Err(bad(format!(
+                    "no rows of symbol `{wanted}`; the file holds {}",
+                    listed(&symbols)
+                )));
+            }
+            Ok(picked)
+        }
+        (Some(symbols), None) => {
+            let distinct: std::collections::BTreeSet<&str> =
+                symbols.iter().map(String::as_str).collect();
+            if distinct.len() > 1 {
+                return Err(bad(format!(
+                    "the file holds {} symbols ({}): choose one with --symbol",
+                    distinct.len(),
+                    listed(&symbols)
+                )));
+            }
+            Ok(values)
+        }
+    }
+}
+
+/// Up to five of `symbols`' distinct names, in order.
+fn listed(symbols: &[String]) -> String {
+    let distinct: std::collections::BTreeSet<&str> = symbols.iter().map(String::as_str).collect();
+    let mut names: Vec<&str> = distinct.iter().copied().take(5).collect();
+    if distinct.len() > 5 {
+        names.push("…");
+    }
+    names.join(", ")
+}
+
+/// The `symbol` column of a CSV or Parquet file, `None` if it has none.
+fn read_symbols(path: &Path) -> Result<Option<Vec<String>>, PipelineError> {
+    let bad = |reason: String| PipelineError::Input {
+        path: path.to_owned(),
+        reason,
+    };
+    let is_csv = path
+        .extension()
+        .is_some_and(|e| e.eq_ignore_ascii_case("csv"));
+    if is_csv {
+        let mut reader = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .from_path(path)
+            .map_err(|e| bad(e.to_string()))?;
+        let Some(index) = reader
+            .headers()
+            .map_err(|e| bad(e.to_string()))?
+            .iter()
+            .position(|h| h == "symbol")
+        else {
+            return Ok(None);
+        };
+        let mut symbols = Vec::new();
+        for record in reader.records() {
+            let record = record.map_err(|e| bad(e.to_string()))?;
+            symbols.push(record.get(index).unwrap_or("").to_owned());
+        }
+        return Ok(Some(symbols));
+    }
+    let file = File::open(path).map_err(|e| PipelineError::io(path, e))?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file)
+        .map_err(|e| PipelineError::parquet(path, e))?;
+    if builder.schema().field_with_name("symbol").is_err() {
+        return Ok(None);
+    }
+    let reader = builder
+        .build()
+        .map_err(|e| PipelineError::parquet(path, e))?;
+    let mut symbols = Vec::new();
+    for batch in reader {
+        let batch = batch.map_err(|e| bad(e.to_string()))?;
+        let Some(array) = batch.column_by_name("symbol") else {
+            return Ok(None);
+        };
+        match array.data_type() {
+            DataType::Utf8 => symbols.extend(
+                array
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|s| s.unwrap_or_default().to_owned()),
+            ),
+            DataType::LargeUtf8 => symbols.extend(
+                array
+                    .as_string::<i64>()
+                    .iter()
+                    .map(|s| s.unwrap_or_default().to_owned()),
+            ),
+            other => return Err(bad(format!("column `symbol` is {other}, not text"))),
+        }
+    }
+    Ok(Some(symbols))
+}
+
+/// The values of `column` in every row of a CSV or Parquet file.
 pub fn read_column(path: &Path, column: &str) -> Result<Vec<f64>, PipelineError> {
     let bad = |reason: String| PipelineError::Input {
         path: path.to_owned(),
