@@ -154,11 +154,13 @@ impl Features {
                 self.trade_imbalance = imbalance;
             }
         }
-        if let Some(quote) = Quote::from_tick(tick) {
+        // One conversion of the book to floats serves the microstructure and the mid.
+        let quote = Quote::from_tick(tick);
+        if let Some(quote) = quote {
             self.book.update(quote);
         }
-        if let TickKind::Quote { bid, ask, .. } = tick.kind {
-            let mid = (bid.to_f64().unwrap_or(0.0) + ask.to_f64().unwrap_or(0.0)) * 0.5;
+        if let (TickKind::Quote { bid, ask, .. }, Some(quote)) = (tick.kind, quote) {
+            let mid = (quote.bid + quote.ask) * 0.5;
             self.bid = bid;
             self.ask = ask;
             if self.quotes == 0 {
