@@ -46,9 +46,6 @@ impl Default for BarSignalConfig {
 pub struct BarSignal {
     combiner: SignalCombiner<FORECAST_SCORES>,
     bars_per_year: f64,
-    /// Whether a bar has closed since the start, so the next bar's return is an
-    /// outcome of scores the combiner saw.
-    seen_bar: bool,
 }
 
 impl BarSignal {
@@ -58,7 +55,6 @@ impl BarSignal {
         Ok(Self {
             combiner: SignalCombiner::new(config.combiner)?,
             bars_per_year: SECONDS_PER_YEAR / bar_seconds,
-            seen_bar: false,
         })
     }
 
@@ -72,10 +68,11 @@ impl BarSignal {
     pub fn update(&mut self, forecast: &Forecast) -> Option<Signal> {
         let f = &forecast.features;
         let bar = f.bar.as_ref()?;
-        if self.seen_bar && bar.count > 1 {
+        // The first bar has no return; every later one is the outcome of the scores the
+        // combiner saw at the previous close (it ignores an outcome with no scores).
+        if bar.count > 1 {
             self.combiner.observe_outcome(bar.log_return);
         }
-        self.seen_bar = true;
         let fitted = forecast.bar_variance > 0.0;
         let warm = bar.warm && fitted;
         let decision = self
