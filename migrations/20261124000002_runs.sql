@@ -19,17 +19,32 @@ CREATE TABLE IF NOT EXISTS runs (
 
 CREATE INDEX IF NOT EXISTS runs_started ON runs (started DESC);
 
--- One row per (run, table, epoch) batch the sink has committed, written in the same
--- transaction as the batch's rows: a batch whose ledger row exists is skipped whole,
--- and the time-series tables' unique keys (INSERT ... ON CONFLICT DO NOTHING) catch a
--- batch that was partly retried. `rows` is what the batch held, for reconciliation.
+-- The sink's ledger: one row per batch it has committed, written in the same
+-- transaction as the batch's rows. A batch is the rows of one table that one worker
+-- (`part`, its index in the job) received in epochs first_epoch..=last_epoch; the sink
+-- inserts its ledger row first and skips the batch whole when the row exists, so a
+-- batch re-sent after a lost acknowledgement is never written twice. `rows` is what the
+-- batch held, for reconciliation.
 CREATE TABLE IF NOT EXISTS run_epochs (
-    run_id     uuid        NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
-    table_name text        NOT NULL REFERENCES bot4_series (table_name),
-    epoch      bigint      NOT NULL CHECK (epoch >= 0),
-    rows       bigint      NOT NULL CHECK (rows >= 0),
-    written_at timestamptz NOT NULL DEFAULT now(),
-    PRIMARY KEY (run_id, table_name, epoch)
+    run_id      uuid        NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    table_name  text        NOT NULL REFERENCES bot4_series (table_name),
+    part        integer     NOT NULL CHECK (part >= 0),
+    first_epoch bigint      NOT NULL CHECK (first_epoch >= 0),
+    last_epoch  bigint      NOT NULL CHECK (last_epoch >= first_epoch),
+    rows        bigint      NOT NULL CHECK (rows >= 0),
+    written_at  timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (run_id, table_name, part, first_epoch)
+);
+
+-- The instruments a run traded, with the exchange filters it applied: what a replay
+-- from the database needs besides the ticks.
+CREATE TABLE IF NOT EXISTS run_instruments (
+    run_id       uuid           NOT NULL REFERENCES runs (run_id) ON DELETE CASCADE,
+    symbol       text           NOT NULL,
+    tick_size    numeric(38,12) NOT NULL CHECK (tick_size > 0),
+    lot_size     numeric(38,12) NOT NULL CHECK (lot_size > 0),
+    min_notional numeric(38,12) NOT NULL CHECK (min_notional >= 0),
+    PRIMARY KEY (run_id, symbol)
 );
 
 -- Append-only, hash-chained record of what the system did and why (control commands,

@@ -881,13 +881,13 @@ fn a_resent_row_is_a_no_op() {
     // Without ON CONFLICT the unique keys refuse the copies (the error names the
     // partition's copy of the key, and its columns).
     for (table, key) in [
-        ("ticks", "(run_id, ts, seq)"),
+        ("ticks", "(run_id, symbol, ts, seq)"),
         ("orders", "(run_id, client_id, action, ts)"),
         ("reports", "(run_id, client_id, event, ts)"),
         ("fills", "(run_id, client_id, event, ts)"),
         ("positions", "(run_id, symbol, epoch, ts)"),
         ("equity", "(run_id, ts)"),
-        ("signals", "(run_id, ts, seq)"),
+        ("signals", "(run_id, symbol, ts, seq)"),
         ("control", "(run_id, ts, seq)"),
     ] {
         let statement = data
@@ -912,14 +912,15 @@ fn a_resent_row_is_a_no_op() {
 
     // The run/epoch ledger: a batch recorded twice is recorded once.
     let ledger = format!(
-        "INSERT INTO run_epochs (run_id, table_name, epoch, rows) \
-         VALUES ('{RUN}', 'ticks', 7, 17) ON CONFLICT DO NOTHING"
+        "INSERT INTO run_epochs (run_id, table_name, part, first_epoch, last_epoch, rows) \
+         VALUES ('{RUN}', 'ticks', 0, 7, 9, 17) ON CONFLICT DO NOTHING"
     );
     db.exec(&ledger);
     db.exec(&ledger);
     assert_eq!(db.count("run_epochs"), 1);
     let unknown = db.fails(&format!(
-        "INSERT INTO run_epochs (run_id, table_name, epoch, rows) VALUES ('{RUN}', 'nope', 1, 0)"
+        "INSERT INTO run_epochs (run_id, table_name, part, first_epoch, last_epoch, rows) \
+         VALUES ('{RUN}', 'nope', 0, 1, 1, 0)"
     ));
     assert!(unknown.contains("run_epochs_table_name_fkey"), "{unknown}");
 

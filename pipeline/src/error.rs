@@ -56,6 +56,34 @@ pub enum PipelineError {
     /// Another worker of the job failed, so this one committed nothing.
     #[error("another worker of the job failed; nothing was committed")]
     PeerFailed,
+    /// The database could not be reached or refused a statement.
+    #[error("{context}: {cause}")]
+    Database {
+        /// What Bot4 was doing.
+        context: String,
+        /// The cause (shown in the message: sqlx's own chain repeats it).
+        cause: sqlx::Error,
+    },
+    /// The database refused a batch because of one of its rows; nothing of the batch
+    /// was written.
+    #[error("database: table {table}: row {row} of the batch of epochs {first_epoch}..={last_epoch} was refused: {reason}; the row: {record}")]
+    BadRow {
+        /// The table.
+        table: &'static str,
+        /// The row's place in its batch, from 1.
+        row: u64,
+        /// The batch's first epoch.
+        first_epoch: u64,
+        /// The batch's last epoch.
+        last_epoch: u64,
+        /// The database's (or the encoder's) reason.
+        reason: String,
+        /// The record, as Bot4 holds it.
+        record: String,
+    },
+    /// The migrations could not be applied.
+    #[error("migrating the database: {0}")]
+    Migration(String),
     /// Timely could not start or a worker failed.
     #[error("dataflow: {0}")]
     Dataflow(String),

@@ -2,7 +2,9 @@
 
 #![deny(unsafe_code)]
 
+pub mod bench;
 pub mod config;
+pub mod database;
 mod error;
 pub mod graph;
 pub mod sinks;

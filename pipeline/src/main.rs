@@ -6,7 +6,8 @@ use std::path::PathBuf;
 use anyhow::Context;
 use bot4_pipeline::config::{parse_bar_width, parse_duration, parse_epoch, Layout, StrategyConfig};
 use bot4_pipeline::generate::generate;
-use bot4_pipeline::replay::{replay, ReplayOptions};
+use bot4_pipeline::database::{self, Database};
+use bot4_pipeline::replay::{replay, DatabaseOptions, ReplayOptions};
 use bot4_pipeline::research::garch::{garch, GarchOptions};
 use bot4_pipeline::research::indicators::{indicators, IndicatorOptions};
 use bot4_pipeline::research::stats::{stats, StatsOptions};
@@ -40,6 +41,47 @@ enum Command {
     Stats(StatsArgs),
     /// Fit a GARCH(1,1) to one column of a file and forecast its variance, as JSON.
     Garch(GarchArgs),
+    /// Create or update the database schema: TimescaleDB hypertables when the extension
+    /// is available, plain PostgreSQL range partitions otherwise.
+    Migrate(MigrateArgs),
+    /// Measure a part of Bot4 on this machine.
+    Bench(BenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct BenchArgs {
+    #[command(subcommand)]
+    what: BenchCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Database ingest: synthetic tick rows through the sink's writers (binary COPY, one
+    /// transaction per batch), into a new run that is deleted afterwards.
+    Sink(SinkBenchArgs),
+}
+
+#[derive(Debug, Args)]
+struct SinkBenchArgs {
+    /// postgres://user:password@host:port/database
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: String,
+    /// Tick rows to write.
+    #[arg(long, default_value_t = 2_000_000)]
+    rows: usize,
+    /// Connections writing in parallel.
+    #[arg(long, default_value_t = 1)]
+    writers: usize,
+    /// Rows per batch (one transaction each).
+    #[arg(long, default_value_t = 32 * 1024)]
+    batch_rows: usize,
+}
+
+#[derive(Debug, Args)]
+struct MigrateArgs {
+    /// postgres://user:password@host:port/database
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: String,
 }
 
 #[derive(Debug, Args)]
@@ -172,6 +214,14 @@ struct RunArgs {
     /// Never draw a progress bar.
     #[arg(long)]
     quiet: bool,
+    /// Also write every table to this PostgreSQL/TimescaleDB database
+    /// (postgres://user:password@host:port/database); without it, Parquet only.
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
+    /// The run's id in the database (default: a new one). Give every process of a
+    /// multi-process job the same one.
+    #[arg(long)]
+    run_id: Option<uuid::Uuid>,
 }
 
 fn default_workers() -> usize {
@@ -198,6 +248,14 @@ impl RunArgs {
             epoch: parse_epoch(&self.epoch).context("--epoch")?,
             strategy,
             progress: !self.quiet && std::io::stderr().is_terminal(),
+            database: self
+                .database_url
+                .as_ref()
+                .filter(|url| !url.is_empty())
+                .map(|url| DatabaseOptions {
+                    url: url.clone(),
+                    run_id: self.run_id,
+                }),
         })
     }
 }
@@ -278,6 +336,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 returns: args.returns,
             })?;
             say(&serde_json::to_string_pretty(&report)?);
+            Ok(())
+        }
+        Command::Migrate(args) => {
+            let db = Database::new(&args.database_url)?;
+            let report = database::with_connection(&db, async |conn| database::migrate(conn).await)
+                .with_context(|| format!("migrating {}", db.describe()))?;
+            say(&report.to_text());
+            Ok(())
+        }
+        Command::Bench(BenchArgs {
+            what: BenchCommand::Sink(args),
+        }) => {
+            let report = bot4_pipeline::bench::bench_sink(&bot4_pipeline::bench::SinkBenchOptions {
+                url: args.database_url,
+                rows: args.rows,
+                writers: args.writers,
+                batch_rows: args.batch_rows,
+            })?;
+            say(&report.to_text());
             Ok(())
         }
         Command::Indicators(args) => {

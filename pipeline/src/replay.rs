@@ -14,7 +14,9 @@ use indicatif::{ProgressBar, ProgressStyle};
 use timely::dataflow::InputHandleVec;
 
 use crate::config::{Layout, StrategyConfig};
+use crate::database::{self, Database, RunRecord, RunStatus};
 use crate::graph::{self, GraphContext, Totals};
+use crate::sinks::postgres::{DatabaseSink, SinkConfig, Writer, WriterStats};
 use crate::sinks::{table_digest, OutputDir};
 use crate::sources::{load_registry, plan_inputs, read_control_file, InputPlan, TickSource};
 use crate::summary::Summary;
@@ -49,12 +51,25 @@ pub struct ReplayOptions {
     pub strategy: StrategyConfig,
     /// Show a progress bar (on a terminal).
     pub progress: bool,
+    /// Also write every table to this database.
+    pub database: Option<DatabaseOptions>,
+}
+
+/// The database a run writes to besides Parquet.
+#[derive(Debug, Clone)]
+pub struct DatabaseOptions {
+    /// `postgres://…`
+    pub url: String,
+    /// The run's id; new when not given. Every process of a multi-process job must be
+    /// given the same one.
+    pub run_id: Option<uuid::Uuid>,
 }
 
 /// What one worker hands back.
 #[derive(Debug)]
 struct WorkerResult {
     totals: Totals,
+    database: WriterStats,
 }
 
 /// What every worker reads from the process that started it.
@@ -68,6 +83,7 @@ struct Shared {
     out_root: PathBuf,
     processes: usize,
     progress: Option<ProgressBar>,
+    database: Option<SinkConfig>,
 }
 
 /// Everything prepared before the dataflow starts, so bad input fails before any output.
@@ -100,13 +116,17 @@ pub fn replay(opts: &ReplayOptions) -> Result<Option<Summary>, PipelineError> {
     let prepared = prepare(opts)?;
     let out = OutputDir::new(&opts.out, opts.layout.process);
     out.prepare()?;
+    let sink = match &opts.database {
+        Some(db) => Some(start_database(opts, db, &prepared.registry)?),
+        None => None,
+    };
     tracing::info!(
         units = prepared.plan.units.len(),
         rows = prepared.plan.total_rows(),
         prepare_ms = started.elapsed().as_millis() as u64,
         "replay prepared"
     );
-    let result = run(opts, &prepared, &out);
+    let result = run(opts, &prepared, &out, sink.clone());
     tracing::info!(
         run_ms = started.elapsed().as_millis() as u64,
         ok = result.is_ok(),
@@ -114,22 +134,88 @@ pub fn replay(opts: &ReplayOptions) -> Result<Option<Summary>, PipelineError> {
     );
     // Committed or not, this process's staging folder has served its purpose.
     out.abandon();
-    let totals = result?;
-    if opts.layout.process != 0 {
-        return Ok(None);
+    let finished = result.and_then(|(totals, stats)| {
+        if opts.layout.process != 0 {
+            return Ok(None);
+        }
+        let totals =
+            totals.ok_or_else(|| PipelineError::Dataflow("worker 0 returned no totals".into()))?;
+        let mut summary = summarize(opts, &prepared.registry, totals, started.elapsed())?;
+        summary.database = sink.as_ref().map(|s| (s.run_id, stats));
+        out.write_file("summary.json", summary.to_json().as_bytes())?;
+        Ok(Some(summary))
+    });
+    if let (Some(sink), 0) = (&sink, opts.layout.process) {
+        let (status, json) = match &finished {
+            Ok(summary) => (
+                RunStatus::Finished,
+                summary
+                    .as_ref()
+                    .and_then(|s| serde_json::to_value(s).ok()),
+            ),
+            Err(_) => (RunStatus::Failed, None),
+        };
+        let recorded = database::with_connection(&sink.database, async |conn| {
+            database::finish_run(conn, sink.run_id, status, json).await
+        });
+        if let Err(e) = recorded {
+            // The run's rows are committed; only its end is not on record.
+            tracing::warn!(run_id = %sink.run_id, error = %e, "could not record the end of the run");
+            if finished.is_ok() {
+                return Err(e);
+            }
+        }
     }
-    let totals =
-        totals.ok_or_else(|| PipelineError::Dataflow("worker 0 returned no totals".into()))?;
-    let summary = summarize(opts, &prepared.registry, totals, started.elapsed())?;
-    out.write_file("summary.json", summary.to_json().as_bytes())?;
-    Ok(Some(summary))
+    finished
+}
+
+/// Connect to the run's database before anything runs (a database that is down fails
+/// the run here, with nothing written), apply pending migrations and, on process 0,
+/// record the run and its instruments.
+fn start_database(
+    opts: &ReplayOptions,
+    db: &DatabaseOptions,
+    registry: &SymbolRegistry,
+) -> Result<SinkConfig, PipelineError> {
+    if opts.layout.processes > 1 && db.run_id.is_none() {
+        return Err(PipelineError::Config(
+            "a job of several processes writing to a database needs the same --run-id on every process".into(),
+        ));
+    }
+    let database = Database::new(&db.url)?;
+    let run_id = db.run_id.unwrap_or_else(uuid::Uuid::new_v4);
+    let record = RunRecord {
+        run_id,
+        input: opts.input.display().to_string(),
+        workers: opts.layout.peers(),
+        config: serde_json::json!({
+            "epoch_ns": opts.epoch.nanos(),
+            "bar_ns": opts.strategy.features.bar_width,
+            "capital": opts.strategy.risk.capital,
+            "workers": opts.layout.workers,
+            "processes": opts.layout.processes,
+            "strategy": format!("{:?}", opts.strategy),
+        }),
+    };
+    let process = opts.layout.process;
+    database::with_connection(&database, async |conn| {
+        let report = database::migrate(conn).await?;
+        tracing::info!(report = %report.to_text(), "database ready");
+        if process == 0 {
+            database::start_run(conn, &record, registry).await?;
+        }
+        Ok(())
+    })?;
+    tracing::info!(run_id = %run_id, database = %database.describe(), "writing the run to the database");
+    Ok(SinkConfig::new(database, run_id))
 }
 
 fn run(
     opts: &ReplayOptions,
     prepared: &Prepared,
     out: &OutputDir,
-) -> Result<Option<Totals>, PipelineError> {
+    database: Option<SinkConfig>,
+) -> Result<(Option<Totals>, WriterStats), PipelineError> {
     let progress = progress_bar(opts.progress, &prepared.plan, &opts.layout);
     let shared = Arc::new(Shared {
         registry: Arc::clone(&prepared.registry),
@@ -141,6 +227,7 @@ fn run(
         out_root: out.root().to_owned(),
         processes: opts.layout.processes,
         progress: progress.clone(),
+        database,
     });
     let guards = timely::execute(opts.layout.timely_config(), move |worker| {
         let Shared {
@@ -153,6 +240,7 @@ fn run(
             out_root,
             processes,
             progress,
+            database,
         } = &*shared;
         let index = worker.index();
         let peers = worker.peers();
@@ -162,6 +250,10 @@ fn run(
             epoch: *epoch,
             staging: staging.clone(),
             worker: index,
+            database: database.as_ref().map(|config| DatabaseSink {
+                writer: Rc::new(Writer::start(config.clone(), index, Arc::clone(registry))),
+                config: config.clone(),
+            }),
         };
         let mut ticks_in = InputHandleVec::<u64, Tick>::new();
         let mut control_in = InputHandleVec::<u64, ControlEvent>::new();
@@ -235,18 +327,37 @@ fn run(
             Some(e) => Err(e),
             None => Ok(()),
         });
+        // Every batch this worker queued is committed (or the writer's error) before
+        // the run may commit its files.
+        let mut ctx = ctx;
+        let written = match ctx.database.take() {
+            Some(sink) => match Rc::try_unwrap(sink.writer) {
+                Ok(writer) => writer.finish(),
+                Err(_) => Err(PipelineError::Dataflow(
+                    "the database writer is still in use after the dataflow ended".into(),
+                )),
+            },
+            None => Ok(WriterStats::default()),
+        };
+        let outcome = match (outcome, written) {
+            (Err(e), _) => Err(e),
+            (Ok(()), Err(e)) => Err(e),
+            (Ok(()), Ok(stats)) => Ok(stats),
+        };
         let first_of_process = index % (peers / *processes).max(1) == 0;
         commit(worker, outcome.is_ok(), first_of_process, out_root, staging)?;
-        outcome?;
+        let database = outcome?;
         let totals = handles.totals.borrow().clone();
-        Ok(WorkerResult { totals })
+        Ok(WorkerResult { totals, database })
     })
     .map_err(PipelineError::Dataflow)?;
     let mut totals = None;
+    let mut stats = WriterStats::default();
     let mut first_error: Option<PipelineError> = None;
     for (i, result) in guards.join().into_iter().enumerate() {
         let error = match result {
             Ok(Ok(r)) => {
+                stats = stats.add(r.database);
                 if i == 0 {
                     totals = Some(r.totals);
                 }
@@ -268,11 +379,14 @@ fn run(
     }
     match first_error {
         Some(e) => Err(e),
-        None => Ok(if opts.layout.process == 0 {
-            totals
-        } else {
-            None
-        }),
+        None => Ok((
+            if opts.layout.process == 0 {
+                totals
+            } else {
+                None
+            },
+            stats,
+        )),
     }
 }
 

@@ -6,6 +6,7 @@ use bot4_schemas::Decimal;
 use serde::Serialize;
 
 use crate::graph::Totals;
+use crate::sinks::postgres::WriterStats;
 
 /// The figures of one run.
 #[derive(Debug, Clone, Serialize)]
@@ -34,6 +35,9 @@ pub struct Summary {
     pub workers: usize,
     /// `(table, rows, digest)` of the decision tables: a multiset hash of the rows' SHA-256s, the same for every worker layout.
     pub digests: Vec<(String, usize, String)>,
+    /// The run's id in the database and what this process's writers committed, when the
+    /// run wrote to a database.
+    pub database: Option<(uuid::Uuid, WriterStats)>,
 }
 
 impl Summary {
@@ -67,6 +71,7 @@ impl Summary {
             },
             workers,
             digests,
+            database: None,
         }
     }
 
@@ -95,6 +100,12 @@ impl Summary {
             s.push_str(&format!(
                 "{table:<17} {rows} rows, digest {}\n",
                 &hex[..16.min(hex.len())]
+            ));
+        }
+        if let Some((run_id, w)) = &self.database {
+            s.push_str(&format!(
+                "database          run {run_id}: {} rows in {} batches ({} retried, {} already there, {} market-data rows shed)\n",
+                w.rows, w.batches, w.retries, w.skipped, w.shed_rows
             ));
         }
         s

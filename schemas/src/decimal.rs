@@ -15,20 +15,30 @@ pub const ARROW_DECIMAL_PRECISION: u8 = 38;
 /// Scale of every decimal column in Arrow and Parquet.
 pub const ARROW_DECIMAL_SCALE: i8 = 12;
 
-/// The unscaled `i128` of `value` at [`ARROW_DECIMAL_SCALE`].
+/// The largest unscaled value a `decimal(38, 12)` holds: 38 nines.
+const MAX_SCALED: u128 = 10u128.pow(ARROW_DECIMAL_PRECISION as u32) - 1;
+
+/// The unscaled `i128` of `value` at [`ARROW_DECIMAL_SCALE`], as every stored decimal
+/// column holds it (Parquet and the database alike): rounded half to even where `value`
+/// carries more places. `None` when the value needs more than
+/// [`ARROW_DECIMAL_PRECISION`] digits (26 before the point).
 #[inline]
-pub(crate) fn to_scaled_i128(value: Decimal) -> i128 {
+pub fn to_scaled_i128(value: Decimal) -> Option<i128> {
     let scale = value.scale();
-    if scale <= ARROW_DECIMAL_SCALE as u32 {
-        // Exact: a 96-bit mantissa times at most 10^12 fits in an i128.
-        return value.mantissa() * 10i128.pow(ARROW_DECIMAL_SCALE as u32 - scale);
-    }
-    let mut v = value.round_dp_with_strategy(
-        ARROW_DECIMAL_SCALE as u32,
-        RoundingStrategy::MidpointNearestEven,
-    );
-    v.rescale(ARROW_DECIMAL_SCALE as u32);
-    v.mantissa()
+    let scaled = if scale <= ARROW_DECIMAL_SCALE as u32 {
+        // A 96-bit mantissa times 10^12 may exceed an i128: checked.
+        value
+            .mantissa()
+            .checked_mul(10i128.pow(ARROW_DECIMAL_SCALE as u32 - scale))?
+    } else {
+        let mut v = value.round_dp_with_strategy(
+            ARROW_DECIMAL_SCALE as u32,
+            RoundingStrategy::MidpointNearestEven,
+        );
+        v.rescale(ARROW_DECIMAL_SCALE as u32);
+        v.mantissa()
+    };
+    (scaled.unsigned_abs() <= MAX_SCALED).then_some(scaled)
 }
 
 /// The decimal whose unscaled value is `mantissa` at `scale`.
@@ -88,7 +98,7 @@ mod tests {
         #[test]
         fn scaled_round_trip_is_exact_up_to_twelve_places(m in -10i64.pow(15)..10i64.pow(15), s in 0u32..=12) {
             let d = Decimal::new(m, s);
-            let back = from_scaled_i128(to_scaled_i128(d), ARROW_DECIMAL_SCALE).unwrap();
+            let back = from_scaled_i128(to_scaled_i128(d).unwrap(), ARROW_DECIMAL_SCALE).unwrap();
             prop_assert_eq!(back, d);
         }
     }
@@ -96,8 +106,17 @@ mod tests {
     #[test]
     fn rounds_half_to_even_past_twelve_places() {
         let d = Decimal::new(5, 13); // 0.0000000000005
-        assert_eq!(to_scaled_i128(d), 0);
+        assert_eq!(to_scaled_i128(d), Some(0));
         let d = Decimal::new(15, 13);
-        assert_eq!(to_scaled_i128(d), 2);
+        assert_eq!(to_scaled_i128(d), Some(2));
+    }
+
+    #[test]
+    fn refuses_more_than_twenty_six_digits_before_the_point() {
+        let most = Decimal::from_i128_with_scale(10i128.pow(26) - 1, 0);
+        assert_eq!(to_scaled_i128(most), Some((10i128.pow(26) - 1) * 10i128.pow(12)));
+        assert_eq!(to_scaled_i128(most + Decimal::ONE), None);
+        assert_eq!(to_scaled_i128(-(most + Decimal::ONE)), None);
+        assert_eq!(to_scaled_i128(Decimal::MAX), None);
     }
 }

@@ -47,6 +47,7 @@ pub use gate::Gated;
 pub use positions::SymbolEpoch;
 
 use crate::config::StrategyConfig;
+use crate::sinks::postgres::{sink_postgres, DatabaseSink};
 use crate::sinks::{sink_parquet, SinkErrors};
 
 /// What a worker needs to build its copy of the graph.
@@ -62,6 +63,8 @@ pub struct GraphContext {
     pub staging: PathBuf,
     /// This worker's index in the whole job.
     pub worker: usize,
+    /// This worker's database writer, when the run writes to a database too.
+    pub database: Option<DatabaseSink>,
 }
 
 /// What a worker keeps of its graph to drive and finish it.
@@ -127,6 +130,7 @@ pub fn build<'s>(
         s.orders,
         ctx.epoch,
     );
+    let control_in = control.clone();
     let gated = gate::safety_gate(orders.clone(), control.broadcast(), ctx.epoch);
     let passed = gated.clone().flat_map(|g| match g {
         Gated::Pass(order) => Some(order),
@@ -159,6 +163,19 @@ pub fn build<'s>(
 
     let probe = ProbeHandle::new();
     let errors: SinkErrors = Rc::new(RefCell::new(None));
+    if let Some(db) = &ctx.database {
+        let errors = || Rc::clone(&errors);
+        sink_postgres(ticks.clone(), db, errors());
+        sink_postgres(bar_features.clone(), db, errors());
+        sink_postgres(signals.clone(), db, errors());
+        sink_postgres(orders.clone(), db, errors());
+        sink_postgres(reports.clone(), db, errors());
+        sink_postgres(fills.clone(), db, errors());
+        sink_postgres(position_changes.clone(), db, errors());
+        sink_postgres(equity.clone(), db, errors());
+        // The control events as they entered, on worker 0, before the broadcast.
+        sink_postgres(control_in, db, errors());
+    }
     macro_rules! sink {
         ($stream:expr, $t:ty) => {
             sink_parquet::<$t>(

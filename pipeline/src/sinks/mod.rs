@@ -1,7 +1,9 @@
-//! Where the graph's records go: Parquet part files, one folder per record type.
+//! Where the graph's records go: Parquet part files, one folder per record type, and,
+//! when a database is configured, its tables.
 
 mod output;
 mod parquet;
+pub mod postgres;
 
 pub use output::{read_table, table_digest, write_atomic, OutputDir, TABLES};
 pub use parquet::{sink_parquet, PartWriter, SinkErrors};

@@ -25,6 +25,8 @@ use crate::{
 pub(crate) struct Writer {
     schema: SchemaRef,
     columns: Vec<ArrayRef>,
+    /// The first value that could not be converted.
+    error: Option<SchemaError>,
 }
 
 impl Writer {
@@ -33,6 +35,7 @@ impl Writer {
         Self {
             schema,
             columns: Vec::with_capacity(n),
+            error: None,
         }
     }
 
@@ -43,7 +46,26 @@ impl Writer {
     }
 
     pub(crate) fn decimal(mut self, values: impl Iterator<Item = Option<Decimal>>) -> Self {
-        let array: Decimal128Array = values.map(|v| v.map(to_scaled_i128)).collect();
+        let column = self.columns.len();
+        let mut bad = None;
+        let array: Decimal128Array = values
+            .enumerate()
+            .map(|(row, v)| {
+                let v = v?;
+                let scaled = to_scaled_i128(v);
+                if scaled.is_none() && bad.is_none() {
+                    bad = Some((row, v));
+                }
+                scaled
+            })
+            .collect();
+        if let (Some((row, v)), None) = (bad, &self.error) {
+            self.error = Some(SchemaError::BadValue {
+                column: self.schema.field(column).name().clone(),
+                row,
+                reason: format!("{v} needs more than {ARROW_DECIMAL_PRECISION} digits at scale {ARROW_DECIMAL_SCALE}"),
+            });
+        }
         let array = array
             .with_precision_and_scale(ARROW_DECIMAL_PRECISION, ARROW_DECIMAL_SCALE)
             .expect("precision 38 and scale 12 are valid");
@@ -97,6 +119,9 @@ impl Writer {
     }
 
     pub(crate) fn finish(self) -> Result<RecordBatch, SchemaError> {
+        if let Some(e) = self.error {
+            return Err(e);
+        }
         Ok(RecordBatch::try_new(self.schema, self.columns)?)
     }
 }
