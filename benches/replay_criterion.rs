@@ -33,7 +33,7 @@ const CASES: [(BenchMarket, usize, &str); 5] = [
 
 fn options(input: &Path, out: &Path, workers: usize, epoch: &str) -> ReplayOptions {
     ReplayOptions {
-        input: input.to_path_buf(),
+        input: input.to_path_buf().into(),
         instruments: None,
         control: None,
         out: out.to_path_buf(),
@@ -41,6 +41,7 @@ fn options(input: &Path, out: &Path, workers: usize, epoch: &str) -> ReplayOptio
         epoch: parse_epoch(epoch).expect("a valid epoch"),
         strategy: StrategyConfig::default(),
         progress: false,
+        database: None,
     }
 }
 

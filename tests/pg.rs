@@ -131,6 +131,34 @@ impl TestPostgres {
         ))
     }
 
+    /// Stop the server as a crash would (`pg_ctl stop -m immediate`: no shutdown
+    /// checkpoint, connections cut); what was committed survives through the WAL.
+    pub fn crash(&self) -> Result<(), String> {
+        checked(
+            self.server_command("pg_ctl")
+                .arg("-D")
+                .arg(self.data_dir())
+                .args(["-m", "immediate", "-w", "stop"]),
+            "pg_ctl stop -m immediate",
+        )
+        .map(|_| ())
+    }
+
+    /// Start the server again, on the same port, after [`TestPostgres::crash`].
+    pub fn restart(&self) -> Result<(), String> {
+        let log = self.dir.path().join("server.log");
+        checked(
+            self.server_command("pg_ctl")
+                .arg("-D")
+                .arg(self.data_dir())
+                .arg("-l")
+                .arg(&log)
+                .args(["-w", "-t", "60", "start"]),
+            "pg_ctl start",
+        )?;
+        self.wait_ready()
+    }
+
     /// The temporary directory that holds the cluster.
     pub fn dir(&self) -> &Path {
         self.dir.path()
@@ -345,13 +373,15 @@ fn free_port() -> Result<u16, String> {
 /// Point the cluster at `port` and `socket`, loopback only, and make it fast and
 /// disposable: no fsync, no durable commits.
 fn write_config(data: &Path, port: u16, socket: &Path) -> Result<(), String> {
+    // fsync is off (the tests survive a killed server, not a lost machine), but commits
+    // are synchronous: a commit acknowledged to the sink is in the WAL before a crash.
     let path = data.join("postgresql.auto.conf");
     let text = format!(
         "port = {port}\n\
          listen_addresses = '127.0.0.1'\n\
          unix_socket_directories = '{}'\n\
          fsync = off\n\
-         synchronous_commit = off\n\
+         synchronous_commit = on\n\
          full_page_writes = off\n\
          max_connections = 20\n\
          shared_buffers = '32MB'\n\

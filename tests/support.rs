@@ -69,7 +69,7 @@ pub fn replay_options(input: &Path, out: &Path, workers: usize) -> ReplayOptions
     let mut strategy = StrategyConfig::default();
     strategy.features.bar_width = parse_bar_width(TEST_BAR).expect("a bar width");
     ReplayOptions {
-        input: input.to_owned(),
+        input: input.to_owned().into(),
         instruments: None,
         control: None,
         out: out.to_owned(),
@@ -77,13 +77,14 @@ pub fn replay_options(input: &Path, out: &Path, workers: usize) -> ReplayOptions
         epoch: parse_epoch("1s").expect("1s is an epoch width"),
         strategy,
         progress: false,
+        database: None,
     }
 }
 
 /// Run a replay in-process; it must succeed and, as process 0, return its summary.
 pub fn run_replay(opts: &ReplayOptions) -> Summary {
     replay(opts)
-        .unwrap_or_else(|e| panic!("replaying {} failed: {e}", opts.input.display()))
+        .unwrap_or_else(|e| panic!("replaying {} failed: {e}", opts.input))
         .expect("process 0 returns the summary")
 }
 
@@ -256,6 +257,11 @@ pub fn spawn_bot4<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Running {
 }
 
 impl Running {
+    /// Whether the command is still running.
+    pub fn is_running(&mut self) -> bool {
+        matches!(self.child.try_wait(), Ok(None))
+    }
+
     /// Wait until the command exits, or kill it after `timeout`. Returns what it wrote and
     /// whether it was killed.
     pub fn wait(mut self, timeout: Duration) -> (Finished, bool) {

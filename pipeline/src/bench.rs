@@ -101,21 +101,17 @@ pub fn bench_sink(opts: &SinkBenchOptions) -> Result<SinkBenchReport, PipelineEr
         .map(|part| Writer::start(config.clone(), part, Arc::clone(&registry)))
         .collect();
     let started = Instant::now();
-    let mut epoch = 0u64;
     for (i, chunk) in ticks.chunks(config.batch_rows).enumerate() {
-        let batch: Box<dyn AnyBatch> = Box::new(Batch {
-            rows: chunk.iter().map(|t| (epoch, *t)).collect(),
-            first: epoch,
-            last: epoch,
-        });
-        epoch += 1;
-        if writers[i % writers.len()].send(batch, false).is_err() {
+        // One epoch a batch: each is its own ledger entry.
+        let epoch = i as u64;
+        let rows = chunk.iter().map(|t| (epoch, *t)).collect();
+        if writers[i % writers.len()].send_rows(rows).is_err() {
             break;
         }
     }
     let mut stats = crate::sinks::postgres::WriterStats::default();
     for writer in writers {
-        stats = stats.add(writer.finish()?);
+        stats = stats + writer.finish()?;
     }
     let seconds = started.elapsed().as_secs_f64().max(f64::EPSILON);
 

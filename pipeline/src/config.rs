@@ -175,10 +175,59 @@ pub fn parse_bar_width(text: &str) -> Result<Nanos, PipelineError> {
     }
 }
 
+/// Parse a point in time in UTC from 1970 on: RFC 3339 (`2026-01-01T12:00:00Z`,
+/// `2026-01-01 12:00:00.5`) or a date (`2026-01-01`, its midnight), into Unix
+/// nanoseconds.
+pub fn parse_time(text: &str) -> Result<Nanos, PipelineError> {
+    let bad = |e: String| {
+        PipelineError::Config(format!("`{text}` is not an RFC 3339 time or a date: {e}"))
+    };
+    let full = if text.len() == 10 && text.as_bytes().get(4) == Some(&b'-') {
+        format!("{text}T00:00:00Z")
+    } else {
+        text.to_owned()
+    };
+    let time = humantime::parse_rfc3339_weak(&full).map_err(|e| bad(e.to_string()))?;
+    let nanos = match time.duration_since(std::time::UNIX_EPOCH) {
+        Ok(after) => {
+            i64::try_from(after.as_nanos()).map_err(|_| bad("too far in the future".into()))?
+        }
+        Err(before) => -i64::try_from(before.duration().as_nanos())
+            .map_err(|_| bad("too far in the past".into()))?,
+    };
+    Ok(nanos)
+}
+
 /// Parse an epoch width such as `100ms` or `1s`.
 pub fn parse_epoch(text: &str) -> Result<EpochWidth, PipelineError> {
     let d = parse_duration(text)?;
     let nanos = i64::try_from(d.as_nanos())
         .map_err(|_| PipelineError::Config(format!("epoch `{text}` is too long")))?;
     EpochWidth::from_nanos(nanos).map_err(|e| PipelineError::Config(format!("epoch `{text}`: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::parse_time;
+
+    #[test]
+    fn times_are_rfc3339_in_utc_or_dates() {
+        let day = 1_767_225_600_000_000_000;
+        assert_eq!(parse_time("2026-01-01").ok(), Some(day));
+        assert_eq!(parse_time("2026-01-01T00:00:00Z").ok(), Some(day));
+        assert_eq!(
+            parse_time("2026-01-01T01:00:00.5Z").ok(),
+            Some(day + 3_600_500_000_000)
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "2026-13-01",
+            "2026-01-01T25:00:00Z",
+            "1969-12-31T23:59:59Z",
+        ] {
+            let e = parse_time(bad).expect_err(bad).to_string();
+            assert!(e.contains("not an RFC 3339 time"), "{e}");
+        }
+    }
 }

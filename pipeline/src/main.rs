@@ -4,14 +4,18 @@ use std::io::IsTerminal;
 use std::path::PathBuf;
 
 use anyhow::Context;
-use bot4_pipeline::config::{parse_bar_width, parse_duration, parse_epoch, Layout, StrategyConfig};
-use bot4_pipeline::generate::generate;
+use bot4_pipeline::config::{
+    parse_bar_width, parse_duration, parse_epoch, parse_time, Layout, StrategyConfig,
+};
 use bot4_pipeline::database::{self, Database};
+use bot4_pipeline::generate::generate;
 use bot4_pipeline::replay::{replay, DatabaseOptions, ReplayOptions};
 use bot4_pipeline::research::garch::{garch, GarchOptions};
 use bot4_pipeline::research::indicators::{indicators, IndicatorOptions};
 use bot4_pipeline::research::stats::{stats, StatsOptions};
+use bot4_pipeline::sources::postgres::DatabaseInput;
 use bot4_pipeline::sources::synthetic::SyntheticConfig;
+use bot4_pipeline::sources::TickInput;
 use bot4_schemas::Decimal;
 use clap::{Args, Parser, Subcommand};
 use indicatif::{ProgressBar, ProgressStyle};
@@ -161,8 +165,24 @@ struct GenArgs {
 #[derive(Debug, Args)]
 struct ReplayArgs {
     /// A tick file (.parquet or .csv) or a folder of them.
-    #[arg(long)]
-    input: PathBuf,
+    #[arg(long, required_unless_present = "from", conflicts_with = "from")]
+    input: Option<PathBuf>,
+    /// Replay the ticks stored in this database (postgres://…) instead of files.
+    #[arg(long, requires_all = ["start", "end"])]
+    from: Option<String>,
+    /// With --from: the run whose ticks to replay (default: the latest run with ticks of
+    /// the symbols in the range).
+    #[arg(long, requires = "from")]
+    source_run: Option<uuid::Uuid>,
+    /// With --from: only these symbols, comma-separated (default: all of the run's).
+    #[arg(long, requires = "from", value_delimiter = ',')]
+    symbols: Vec<String>,
+    /// With --from: from this time, inclusive (RFC 3339, or a date for its midnight UTC).
+    #[arg(long, requires = "from")]
+    start: Option<String>,
+    /// With --from: to this time, exclusive.
+    #[arg(long, requires = "from")]
+    end: Option<String>,
     /// Instrument registry CSV (symbol,tick_size,lot_size,min_notional); default: instruments.csv beside the input.
     #[arg(long)]
     instruments: Option<PathBuf>,
@@ -229,7 +249,7 @@ fn default_workers() -> usize {
 }
 
 impl RunArgs {
-    fn options(&self, input: PathBuf, out: PathBuf) -> anyhow::Result<ReplayOptions> {
+    fn options(&self, input: TickInput, out: PathBuf) -> anyhow::Result<ReplayOptions> {
         let mut strategy = StrategyConfig::default();
         anyhow::ensure!(self.capital > Decimal::ZERO, "--capital must be positive");
         strategy.risk.capital = self.capital;
@@ -288,7 +308,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             gen(config, &args.out, true)
         }
         Command::Replay(args) => {
-            let mut opts = args.run.options(args.input, args.out)?;
+            let input = match (args.input, args.from) {
+                (Some(path), _) => TickInput::Files(path),
+                (None, Some(url)) => TickInput::Database(DatabaseInput {
+                    url,
+                    run: args.source_run,
+                    symbols: args.symbols,
+                    start: parse_time(args.start.as_deref().unwrap_or_default())
+                        .context("--start")?,
+                    end: parse_time(args.end.as_deref().unwrap_or_default()).context("--end")?,
+                }),
+                (None, None) => anyhow::bail!("give --input or --from"),
+            };
+            let mut opts = args.run.options(input, args.out)?;
             opts.instruments = args.instruments;
             opts.control = args.control;
             run_replay(&opts)
@@ -302,7 +334,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ..SyntheticConfig::default()
             };
             gen(config, &input, !args.run.quiet)?;
-            let opts = args.run.options(input, args.out.clone())?;
+            let opts = args.run.options(input.into(), args.out.clone())?;
             run_replay(&opts)?;
             say(&format!(
                 "outputs: {}/{{{}}}/*.parquet",
@@ -348,12 +380,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Bench(BenchArgs {
             what: BenchCommand::Sink(args),
         }) => {
-            let report = bot4_pipeline::bench::bench_sink(&bot4_pipeline::bench::SinkBenchOptions {
-                url: args.database_url,
-                rows: args.rows,
-                writers: args.writers,
-                batch_rows: args.batch_rows,
-            })?;
+            let report =
+                bot4_pipeline::bench::bench_sink(&bot4_pipeline::bench::SinkBenchOptions {
+                    url: args.database_url,
+                    rows: args.rows,
+                    writers: args.writers,
+                    batch_rows: args.batch_rows,
+                })?;
             say(&report.to_text());
             Ok(())
         }
@@ -422,7 +455,7 @@ fn gen(config: SyntheticConfig, out: &std::path::Path, progress: bool) -> anyhow
 }
 
 fn run_replay(opts: &ReplayOptions) -> anyhow::Result<()> {
-    let summary = replay(opts).with_context(|| format!("replaying {}", opts.input.display()))?;
+    let summary = replay(opts).with_context(|| format!("replaying {}", opts.input))?;
     if let Some(summary) = summary {
         say(&summary.to_text());
     }

@@ -18,7 +18,8 @@ use crate::database::{self, Database, RunRecord, RunStatus};
 use crate::graph::{self, GraphContext, Totals};
 use crate::sinks::postgres::{DatabaseSink, SinkConfig, Writer, WriterStats};
 use crate::sinks::{table_digest, OutputDir};
-use crate::sources::{load_registry, plan_inputs, read_control_file, InputPlan, TickSource};
+use crate::sources::postgres::DatabasePlan;
+use crate::sources::{load_registry, plan_inputs, read_control_file, TickInput, TickPlan};
 use crate::summary::Summary;
 use crate::PipelineError;
 
@@ -35,8 +36,8 @@ const MAX_EPOCHS_IN_FLIGHT: usize = 256;
 /// Everything a replay needs.
 #[derive(Debug, Clone)]
 pub struct ReplayOptions {
-    /// A tick file or a folder of them.
-    pub input: PathBuf,
+    /// A tick file or a folder of them, or ticks stored in the database.
+    pub input: TickInput,
     /// The instrument registry, if not `instruments.csv` beside the input.
     pub instruments: Option<PathBuf>,
     /// Timed control events to inject.
@@ -75,7 +76,7 @@ struct WorkerResult {
 /// What every worker reads from the process that started it.
 struct Shared {
     registry: Arc<SymbolRegistry>,
-    plan: InputPlan,
+    plan: TickPlan,
     control: Vec<ControlEvent>,
     strategy: StrategyConfig,
     epoch: EpochWidth,
@@ -89,13 +90,22 @@ struct Shared {
 /// Everything prepared before the dataflow starts, so bad input fails before any output.
 struct Prepared {
     registry: Arc<SymbolRegistry>,
-    plan: InputPlan,
+    plan: TickPlan,
     control: Vec<ControlEvent>,
 }
 
 fn prepare(opts: &ReplayOptions) -> Result<Prepared, PipelineError> {
-    let plan = plan_inputs(&opts.input, opts.instruments.as_deref())?;
-    let registry = Arc::new(load_registry(&opts.input, opts.instruments.as_deref())?);
+    let (plan, registry) = match &opts.input {
+        TickInput::Files(path) => (
+            TickPlan::Files(plan_inputs(path, opts.instruments.as_deref())?),
+            load_registry(path, opts.instruments.as_deref())?,
+        ),
+        TickInput::Database(input) => {
+            let (plan, registry) = DatabasePlan::resolve(input)?;
+            (TickPlan::Database(Box::new(plan)), registry)
+        }
+    };
+    let registry = Arc::new(registry);
     let control = match &opts.control {
         Some(path) => read_control_file(path)?,
         None => Vec::new(),
@@ -117,11 +127,10 @@ pub fn replay(opts: &ReplayOptions) -> Result<Option<Summary>, PipelineError> {
     let out = OutputDir::new(&opts.out, opts.layout.process);
     out.prepare()?;
     let sink = match &opts.database {
-        Some(db) => Some(start_database(opts, db, &prepared.registry)?),
+        Some(db) => Some(start_database(opts, db, &prepared)?),
         None => None,
     };
     tracing::info!(
-        units = prepared.plan.units.len(),
         rows = prepared.plan.total_rows(),
         prepare_ms = started.elapsed().as_millis() as u64,
         "replay prepared"
@@ -149,9 +158,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<Option<Summary>, PipelineError> {
         let (status, json) = match &finished {
             Ok(summary) => (
                 RunStatus::Finished,
-                summary
-                    .as_ref()
-                    .and_then(|s| serde_json::to_value(s).ok()),
+                summary.as_ref().and_then(|s| serde_json::to_value(s).ok()),
             ),
             Err(_) => (RunStatus::Failed, None),
         };
@@ -175,7 +182,7 @@ pub fn replay(opts: &ReplayOptions) -> Result<Option<Summary>, PipelineError> {
 fn start_database(
     opts: &ReplayOptions,
     db: &DatabaseOptions,
-    registry: &SymbolRegistry,
+    prepared: &Prepared,
 ) -> Result<SinkConfig, PipelineError> {
     if opts.layout.processes > 1 && db.run_id.is_none() {
         return Err(PipelineError::Config(
@@ -186,7 +193,10 @@ fn start_database(
     let run_id = db.run_id.unwrap_or_else(uuid::Uuid::new_v4);
     let record = RunRecord {
         run_id,
-        input: opts.input.display().to_string(),
+        input: match &prepared.plan {
+            TickPlan::Database(plan) => plan.describe(),
+            TickPlan::Files(_) => opts.input.to_string(),
+        },
         workers: opts.layout.peers(),
         config: serde_json::json!({
             "epoch_ns": opts.epoch.nanos(),
@@ -202,7 +212,7 @@ fn start_database(
         let report = database::migrate(conn).await?;
         tracing::info!(report = %report.to_text(), "database ready");
         if process == 0 {
-            database::start_run(conn, &record, registry).await?;
+            database::start_run(conn, &record, &prepared.registry).await?;
         }
         Ok(())
     })?;
@@ -274,7 +284,7 @@ fn run(
         drop(control_in);
 
         let mut in_flight = InFlight::default();
-        let mut source = TickSource::new(plan.for_worker(index, peers), Arc::clone(registry));
+        let mut source = plan.source(index, peers, Arc::clone(registry));
         let mut batch = Vec::with_capacity(READ_BATCH);
         let (started, mut reading, mut waiting) = (Instant::now(), Duration::ZERO, Duration::ZERO);
         let read = loop {
@@ -357,7 +367,7 @@ fn run(
     for (i, result) in guards.join().into_iter().enumerate() {
         let error = match result {
             Ok(Ok(r)) => {
-                stats = stats.add(r.database);
+                stats = stats + r.database;
                 if i == 0 {
                     totals = Some(r.totals);
                 }
@@ -506,7 +516,7 @@ fn wait_until(
     }
 }
 
-fn progress_bar(enabled: bool, plan: &InputPlan, layout: &Layout) -> Option<ProgressBar> {
+fn progress_bar(enabled: bool, plan: &TickPlan, layout: &Layout) -> Option<ProgressBar> {
     if !enabled {
         return None;
     }

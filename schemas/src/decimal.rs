@@ -114,7 +114,10 @@ mod tests {
     #[test]
     fn refuses_more_than_twenty_six_digits_before_the_point() {
         let most = Decimal::from_i128_with_scale(10i128.pow(26) - 1, 0);
-        assert_eq!(to_scaled_i128(most), Some((10i128.pow(26) - 1) * 10i128.pow(12)));
+        assert_eq!(
+            to_scaled_i128(most),
+            Some((10i128.pow(26) - 1) * 10i128.pow(12))
+        );
         assert_eq!(to_scaled_i128(most + Decimal::ONE), None);
         assert_eq!(to_scaled_i128(-(most + Decimal::ONE)), None);
         assert_eq!(to_scaled_i128(Decimal::MAX), None);

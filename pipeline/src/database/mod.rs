@@ -28,12 +28,20 @@ pub struct Database {
 }
 
 impl Database {
-    /// Parse a `postgres://user:password@host:port/database` URL (or any form libpq
-    /// accepts that sqlx parses), without connecting.
+    /// Parse a `postgres://user:password@host:port/database` URL (`postgresql://` too,
+    /// with libpq's query parameters such as `sslmode`), without connecting.
     pub fn new(url: &str) -> Result<Self, PipelineError> {
+        let scheme = url.split_once("://").map(|(s, _)| s.to_ascii_lowercase());
+        if !matches!(scheme.as_deref(), Some("postgres" | "postgresql")) {
+            return Err(PipelineError::Config(
+                "the database URL is not a PostgreSQL URL (postgres://user@host:port/database)"
+                    .into(),
+            ));
+        }
         let options = PgConnectOptions::from_str(url).map_err(|e| PipelineError::Database {
-            context: "the database URL is not a PostgreSQL URL (postgres://user@host:port/database)"
-                .into(),
+            context:
+                "the database URL is not a PostgreSQL URL (postgres://user@host:port/database)"
+                    .into(),
             cause: e,
         })?;
         let options = options

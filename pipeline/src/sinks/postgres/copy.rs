@@ -589,8 +589,14 @@ mod tests {
         assert_eq!(numeric(d("0")), (0, 0, NUMERIC_POS, 12, vec![]));
         assert_eq!(numeric(d("1")), (1, 0, NUMERIC_POS, 12, vec![1]));
         assert_eq!(numeric(d("-1.5")), (2, 0, NUMERIC_NEG, 12, vec![1, 5000]));
-        assert_eq!(numeric(d("12345.6789")), (3, 1, NUMERIC_POS, 12, vec![1, 2345, 6789]));
-        assert_eq!(numeric(d("0.000000000001")), (1, -3, NUMERIC_POS, 12, vec![1]));
+        assert_eq!(
+            numeric(d("12345.6789")),
+            (3, 1, NUMERIC_POS, 12, vec![1, 2345, 6789])
+        );
+        assert_eq!(
+            numeric(d("0.000000000001")),
+            (1, -3, NUMERIC_POS, 12, vec![1])
+        );
         assert_eq!(numeric(d("0.01")), (1, -1, NUMERIC_POS, 12, vec![100]));
         assert_eq!(numeric(d("10000")), (1, 1, NUMERIC_POS, 12, vec![1]));
         // Beyond twelve places: half to even, as the Parquet columns.
@@ -602,7 +608,9 @@ mod tests {
             numeric(d("-1234567890123456.000000000001")),
             (7, 3, NUMERIC_NEG, 12, vec![1234, 5678, 9012, 3456, 0, 0, 1])
         );
-        assert!(CopyBuf::new().decimal(d("100000000000000000000000000")).is_err());
+        assert!(CopyBuf::new()
+            .decimal(d("100000000000000000000000000"))
+            .is_err());
     }
 
     #[test]
@@ -620,7 +628,9 @@ mod tests {
     fn unsigned_values_beyond_bigint_are_refused() {
         let mut buf = CopyBuf::new();
         assert!(buf.u64(i64::MAX as u64, "client_id").is_ok());
-        let e = buf.u64(i64::MAX as u64 + 1, "client_id").expect_err("beyond bigint");
+        let e = buf
+            .u64(i64::MAX as u64 + 1, "client_id")
+            .expect_err("beyond bigint");
         assert!(e.contains("client_id"), "{e}");
     }
 

@@ -29,8 +29,8 @@ use timely::progress::operate::FrontierInterest;
 pub use copy::{copy_statement, CopyBuf, PgRecord, RowContext};
 pub use writer::{SinkConfig, Writer, WriterStats};
 
-pub(crate) use self::writer::{AnyBatch, Batch};
 use self::writer::Refused;
+pub(crate) use self::writer::{AnyBatch, Batch};
 use super::SinkErrors;
 
 /// A worker's database writer and how its sinks batch, when a database is configured.

@@ -76,9 +76,11 @@ pub struct WriterStats {
     pub shed_rows: u64,
 }
 
-impl WriterStats {
+impl std::ops::Add for WriterStats {
+    type Output = Self;
+
     /// The sum of two writers' figures.
-    pub fn add(self, other: Self) -> Self {
+    fn add(self, other: Self) -> Self {
         Self {
             batches: self.batches + other.batches,
             rows: self.rows + other.rows,
@@ -262,6 +264,23 @@ impl Writer {
             };
         }
         sender.blocking_send(batch).map_err(|_| Refused::Stopped)
+    }
+
+    /// Queue the rows of table `T` received in epochs `first..=last`, each with its epoch,
+    /// as one batch (what a sink operator does at the end of a batch), waiting for room
+    /// in the queue unless `T` is market data and the writer sheds. Returns whether the
+    /// batch was queued (`false`: shed); an error when the writer has stopped.
+    pub fn send_rows<T: PgRecord>(&self, rows: Vec<(u64, T)>) -> Result<bool, PipelineError> {
+        let (Some(&(first, _)), Some(&(last, _))) = (rows.first(), rows.last()) else {
+            return Ok(true);
+        };
+        match self.send(Box::new(Batch { rows, first, last }), T::SHEDDABLE) {
+            Ok(()) => Ok(true),
+            Err(Refused::Shed) => Ok(false),
+            Err(Refused::Stopped) => Err(self.take_failure().unwrap_or_else(|| {
+                PipelineError::Dataflow("the database writer has stopped".into())
+            })),
+        }
     }
 
     /// The error the writer stopped on, if it has.
@@ -531,10 +550,108 @@ fn copy_line(context: &str) -> Option<u64> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use bot4_schemas::{
+        Decimal, Instrument, Order, OrderAction, OrderKind, SymbolId, Tick, TickKind,
+    };
+
+    fn registry() -> Arc<SymbolRegistry> {
+        Arc::new(
+            SymbolRegistry::new(vec![Instrument {
+                symbol: "BTCUSDT".into(),
+                tick_size: "0.01".parse().expect("a decimal"),
+                lot_size: "0.001".parse().expect("a decimal"),
+                min_notional: "10".parse().expect("a decimal"),
+            }])
+            .expect("a registry"),
+        )
+    }
+
+    /// A database nobody answers: a port that was free a moment ago.
+    fn unreachable() -> Database {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .and_then(|l| l.local_addr())
+            .expect("a free port")
+            .port();
+        Database::new(&format!("postgres://bot4@127.0.0.1:{port}/none")).expect("a URL")
+    }
+
+    fn tick(seq: u64) -> Tick {
+        Tick {
+            ts: seq as i64,
+            seq,
+            symbol: SymbolId(0),
+            kind: TickKind::Trade {
+                price: Decimal::ONE,
+                size: Decimal::ONE,
+                aggressor: bot4_schemas::Side::Buy,
+            },
+        }
+    }
+
+    #[test]
+    fn a_full_queue_sheds_market_data_and_counts_it() {
+        let mut config = SinkConfig::new(unreachable(), Uuid::nil());
+        config.queue = 1;
+        config.shed_market_data = true;
+        config.retry_for = Duration::from_millis(300);
+        let writer = Writer::start(config, 0, registry());
+        // The writer takes the first batch and retries it; the second waits in the queue
+        // of one; the third finds the queue full and is shed.
+        let mut queued = 0;
+        let mut shed = 0;
+        for epoch in 0..20u64 {
+            match writer.send_rows(vec![(epoch, tick(epoch)), (epoch, tick(epoch + 100))]) {
+                Ok(true) => queued += 1,
+                Ok(false) => shed += 1,
+                Err(_) => break,
+            }
+        }
+        assert!(queued >= 1 && shed >= 1, "queued {queued}, shed {shed}");
+        // The database never answers: the writer gives up after retry_for, naming it.
+        let error = writer
+            .finish()
+            .expect_err("an unreachable database fails the run");
+        assert!(error.to_string().contains("was unreachable"), "{error}");
+    }
+
+    #[test]
+    fn critical_data_is_never_shed() {
+        let mut config = SinkConfig::new(unreachable(), Uuid::nil());
+        config.queue = 1;
+        config.shed_market_data = true;
+        config.retry_for = Duration::from_millis(200);
+        let writer = Writer::start(config, 0, registry());
+        let order = |epoch: u64| Order {
+            ts: epoch as i64,
+            client_id: epoch,
+            symbol: SymbolId(0),
+            action: OrderAction::New,
+            side: bot4_schemas::Side::Buy,
+            kind: OrderKind::Market,
+            price: Decimal::ZERO,
+            qty: Decimal::ONE,
+            expire_ts: i64::MAX,
+            reduces_exposure: false,
+        };
+        // Each send waits for room rather than shed; once the writer has given up on the
+        // unreachable database, sends fail with its error.
+        let mut outcomes = Vec::new();
+        for epoch in 0..4u64 {
+            outcomes.push(writer.send_rows(vec![(epoch, order(epoch))]));
+        }
+        assert!(
+            outcomes.iter().all(|o| !matches!(o, Ok(false))),
+            "{outcomes:?}"
+        );
+        assert!(writer.finish().is_err());
+    }
 
     #[test]
     fn copy_context_names_the_row() {
-        assert_eq!(copy_line("COPY ticks, line 3, column price: \"x\""), Some(3));
+        assert_eq!(
+            copy_line("COPY ticks, line 3, column price: \"x\""),
+            Some(3)
+        );
         assert_eq!(copy_line("COPY fills, line 12"), Some(12));
         assert_eq!(copy_line("SQL function"), None);
     }
