@@ -13,12 +13,12 @@ use bot4_pipeline::PipelineError;
 use bot4_schemas::{
     BarFeatures, ControlCommand, ControlEvent, Decimal, EquityPoint, ExecutionReport, Fill,
     Instrument, Order, OrderAction, OrderKind, Position, Side, Signal, SymbolId, SymbolRegistry,
-    Tick, TickKind,
+    Tick, TickKind, NANOS_PER_SECOND,
 };
 use bot4_tests::pg::TestPostgres;
 use bot4_tests::{
     digests, free_ports, generate_market, market_config, registry_of, run_bot4, spawn_bot4, table,
-    tables_present, TEST_BAR,
+    tables_present, write_control, START_TS, TEST_BAR,
 };
 
 const LIMIT: Duration = Duration::from_secs(300);
@@ -213,6 +213,47 @@ fn assert_database_equals_parquet(pg: &TestPostgres, db: &str, run: &str, out: &
         q("SELECT count(*) FROM run_instruments WHERE run_id = RUN"),
         reg.len().to_string()
     );
+
+    // The analysis queries of sql/ answer from what the sink wrote: PnL by symbol adds
+    // up to the run's fees and its PnL after fees.
+    let sql = Path::new(env!("CARGO_MANIFEST_DIR")).join("../sql/pnl_by_symbol.sql");
+    let out_csv = pg
+        .psql(db)
+        .args(["--csv", "-v", &format!("run_id={run}"), "-v", "end=", "-f"])
+        .arg(&sql)
+        .output()
+        .expect("running psql");
+    assert!(
+        out_csv.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out_csv.stderr)
+    );
+    let text = String::from_utf8_lossy(&out_csv.stdout);
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().expect("a header").split(',').collect();
+    let column = |name: &str| header.iter().position(|h| *h == name).expect("a column");
+    let (fees_at, pnl_at) = (column("fees"), column("total_pnl"));
+    let (mut fees, mut pnl) = (Decimal::ZERO, Decimal::ZERO);
+    for line in lines {
+        let cells: Vec<&str> = line.split(',').collect();
+        fees += decimal(cells[fees_at]);
+        pnl += decimal(cells[pnl_at]);
+    }
+    assert_eq!(fees, fills.iter().map(|f| f.fee).sum::<Decimal>());
+    let summary: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(out.join("summary.json")).expect("summary.json"),
+    )
+    .expect("JSON");
+    let expected = decimal(
+        summary["pnl_after_fees"]
+            .as_str()
+            .expect("a decimal string"),
+    );
+    assert_eq!(
+        pnl.round_dp(8),
+        expected.round_dp(8),
+        "sql/pnl_by_symbol.sql total_pnl"
+    );
 }
 
 #[test]
@@ -239,6 +280,15 @@ fn a_replay_writes_every_table_and_a_replay_from_the_database_repeats_it() {
     );
 
     let input = out.join("input");
+    // A pause of half an hour: the control table is filled too.
+    let control = dir.path().join("control.csv");
+    write_control(
+        &control,
+        &[
+            (START_TS + 3600 * NANOS_PER_SECOND, "pause"),
+            (START_TS + 5400 * NANOS_PER_SECOND, "normal"),
+        ],
+    );
     let replayed = run_bot4(
         &[
             "replay",
@@ -253,12 +303,25 @@ fn a_replay_writes_every_table_and_a_replay_from_the_database_repeats_it() {
             "--quiet",
             "--database-url",
             &url,
+            "--control",
+            control.to_str().expect("utf-8"),
         ],
         LIMIT,
     );
     assert!(replayed.status.success(), "{}", replayed.describe());
     let run = run_id(&replayed.stdout);
     assert_database_equals_parquet(&pg, "runs", &run, &out);
+    assert_eq!(
+        value(
+            &pg,
+            "runs",
+            &format!(
+                "SELECT string_agg(mode || ':' || reason, ',' ORDER BY ts_ns) \
+                 FROM control WHERE run_id = '{run}'"
+            )
+        ),
+        "pause:test pause,normal:test normal"
+    );
 
     // The same ticks, read back from the database on one worker, give the same orders,
     // fills and equity as the files did on two.
@@ -281,6 +344,8 @@ fn a_replay_writes_every_table_and_a_replay_from_the_database_repeats_it() {
             "-w",
             "1",
             "--quiet",
+            "--control",
+            control.to_str().expect("utf-8"),
         ],
         LIMIT,
     );
