@@ -262,7 +262,8 @@ fn a_replay_writes_every_table_and_a_replay_from_the_database_repeats_it() {
     let url = pg.create_database("runs").expect("a database");
     let dir = tempfile::tempdir().expect("a temporary folder");
     let out = dir.path().join("out");
-    generate_market(market_config(4, 4 * 3600, 11, 4.0), &out.join("input"));
+    // A generated day of four symbols.
+    generate_market(market_config(4, 86_400, 11, 1.0), &out.join("input"));
 
     let migrated = run_bot4(&["migrate", "--database-url", &url], LIMIT);
     assert!(migrated.status.success(), "{}", migrated.describe());
@@ -321,6 +322,15 @@ fn a_replay_writes_every_table_and_a_replay_from_the_database_repeats_it() {
             )
         ),
         "pause:test pause,normal:test normal"
+    );
+    // The run's parameters are recorded as JSON a query can read.
+    assert_eq!(
+        value(
+            &pg,
+            "runs",
+            &format!("SELECT config->'strategy'->'features'->>'bar_width' FROM runs WHERE run_id = '{run}'")
+        ),
+        "10000000000"
     );
 
     // The same ticks, read back from the database on one worker, give the same orders,

@@ -35,7 +35,7 @@ pub const SECONDS_PER_YEAR: f64 = 365.0 * 86_400.0;
 const MAX_GAP_SECONDS: f64 = 60.0;
 
 /// Parameters of [`Features`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct FeatureConfig {
     /// Half-life of the fast EMA, in quotes.
     pub fast_half_life: f64,

@@ -18,7 +18,7 @@ use bot4_schemas::{
 };
 
 /// Parameters of [`OrderManager`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub struct OrderConfig {
     /// How long a passive limit order rests before it expires, in nanoseconds.
     pub limit_ttl_ns: Nanos,

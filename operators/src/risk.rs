@@ -11,7 +11,7 @@ use bot4_schemas::{decimal_from_f64, Decimal, Instrument, OrderIntent, Signal, U
 use rust_decimal::prelude::ToPrimitive;
 
 /// Parameters of [`RiskSizer`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct RiskConfig {
     /// Capital the strategy trades, in quote currency.
     pub capital: Decimal,

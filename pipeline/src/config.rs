@@ -14,7 +14,7 @@ use crate::PipelineError;
 
 /// Every parameter of the strategy and the simulated venue; the defaults are Bot4's
 /// embedded configuration.
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, serde::Serialize)]
 pub struct StrategyConfig {
     /// Feature half-lives and the bar width.
     pub features: FeatureConfig,

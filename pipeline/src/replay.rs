@@ -204,7 +204,7 @@ fn start_database(
             "capital": opts.strategy.risk.capital,
             "workers": opts.layout.workers,
             "processes": opts.layout.processes,
-            "strategy": format!("{:?}", opts.strategy),
+            "strategy": opts.strategy,
         }),
     };
     let process = opts.layout.process;

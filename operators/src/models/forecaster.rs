@@ -48,7 +48,7 @@ const GARCH_SCALE: f64 = 100.0;
 const MEAN_ABS_NORMAL: f64 = 0.797_884_560_802_865_4;
 
 /// Parameters of [`Forecaster`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ForecasterConfig {
     /// The tick-level momentum regression.
     pub one_factor: ModelConfig,

@@ -57,7 +57,7 @@ const NU_MAX: f64 = 500.0;
 const LN_2PI: f64 = 1.837_877_066_409_345_5;
 
 /// The innovation distribution.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
 pub enum Distribution {
     /// Standard normal `zₜ`.
     Normal,
@@ -624,7 +624,7 @@ impl Fitter {
 }
 
 /// The online GARCH's settings.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct GarchConfig {
     /// The rolling window the model is refitted on.
     pub window: usize,

@@ -19,7 +19,7 @@ pub struct Prediction {
 }
 
 /// Parameters of [`OneFactorModel`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct ModelConfig {
     /// Forecast horizon, in quotes.
     pub horizon: usize,

@@ -17,7 +17,7 @@ use super::combiner::{CombinerConfig, ConfigError, SignalCombiner};
 use crate::features::SECONDS_PER_YEAR;
 
 /// Parameters of [`BarSignal`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct BarSignalConfig {
     /// The combiner's thresholds, regimes and learning rates.
     pub combiner: CombinerConfig,

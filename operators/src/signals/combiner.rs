@@ -34,7 +34,7 @@ pub enum Regime {
 
 /// Thresholds of [`classify`] on the volatility ratio `ρ = σ̂_{t+1} / σ̄` (GARCH one-step
 /// forecast over its long-run, unconditional volatility).
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct RegimeConfig {
     /// Calm is entered when `ρ < calm_below`, and left when `ρ > calm_below + hysteresis`.
     pub calm_below: f64,
@@ -122,7 +122,7 @@ impl RegimeTracker {
 /// The score `s` the thresholds apply to is a predicted return over the return's
 /// volatility (see [`SignalCombiner`]): with information coefficients of a few percent,
 /// `s` has a standard deviation of a few hundredths.
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct CombinerConfig {
     /// The rolling PCA that decorrelates the inputs (default: one-day half-life,
     /// re-decomposed hourly).

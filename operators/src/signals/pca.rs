@@ -9,7 +9,7 @@
 //! fixed arrays: nothing allocates after construction.
 
 /// Parameters of [`RollingPca`].
-#[derive(Debug, Clone, Copy, PartialEq)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct PcaConfig {
     /// Half-life of the exponential weights, in observations: an observation `h` steps
     /// old weighs half as much as the newest. The weight of each new observation is

@@ -7,7 +7,7 @@ use rust_decimal::{Decimal, RoundingStrategy};
 const FEE_DP: u32 = 8;
 
 /// Latency and fees of a [`SymbolVenue`](super::SymbolVenue).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct VenueConfig {
     /// Order entry latency in nanoseconds, at least 1: a message sent at `ts` reaches
     /// the venue at `ts + latency_ns`.
