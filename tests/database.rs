@@ -7,7 +7,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use bot4_pipeline::database::{self, Database, RunRecord};
+use bot4_pipeline::database::{self, Database, RunRecord, SERIES_TABLES};
 use bot4_pipeline::sinks::postgres::{SinkConfig, Writer};
 use bot4_pipeline::PipelineError;
 use bot4_schemas::{
@@ -17,8 +17,8 @@ use bot4_schemas::{
 };
 use bot4_tests::pg::TestPostgres;
 use bot4_tests::{
-    digests, free_ports, generate_market, market_config, registry_of, run_bot4, spawn_bot4, table,
-    tables_present, write_control, START_TS, TEST_BAR,
+    digests, free_ports, generate_market, market_config, printed_run_id, registry_of, run_bot4,
+    spawn_bot4, table, tables_present, write_control, START_TS, TEST_BAR,
 };
 
 const LIMIT: Duration = Duration::from_secs(300);
@@ -48,19 +48,6 @@ fn decimal(text: &str) -> Decimal {
     }
     text.parse()
         .unwrap_or_else(|e| panic!("`{text}` is not a decimal: {e}"))
-}
-
-/// The run id a replay printed (`database          run <uuid>: …`).
-fn run_id(stdout: &str) -> String {
-    let line = stdout
-        .lines()
-        .find(|l| l.starts_with("database"))
-        .unwrap_or_else(|| panic!("no database line in\n{stdout}"));
-    line.split_whitespace()
-        .nth(2)
-        .expect("database run <id>:")
-        .trim_end_matches(':')
-        .to_owned()
 }
 
 /// A figure of the database line, e.g. `retried`.
@@ -188,17 +175,11 @@ fn assert_database_equals_parquet(pg: &TestPostgres, db: &str, run: &str, out: &
         equity.iter().map(|e| e.equity).sum::<Decimal>()
     );
 
+    let controls: Vec<ControlEvent> = table(out, &reg);
+    assert_eq!(count("control"), controls.len());
+
     // The ledger holds one row per batch, and the batches add up to the tables.
-    for t in [
-        "ticks",
-        "bar_features",
-        "signals",
-        "orders",
-        "reports",
-        "fills",
-        "positions",
-        "equity",
-    ] {
+    for t in SERIES_TABLES {
         let ledger = q(&format!(
             "SELECT coalesce(sum(rows), 0) FROM run_epochs WHERE run_id = RUN AND table_name = '{t}'"
         ));
@@ -310,7 +291,7 @@ fn a_replay_writes_every_table_and_a_replay_from_the_database_repeats_it() {
         LIMIT,
     );
     assert!(replayed.status.success(), "{}", replayed.describe());
-    let run = run_id(&replayed.stdout);
+    let run = printed_run_id(&replayed.stdout);
     assert_database_equals_parquet(&pg, "runs", &run, &out);
     assert_eq!(
         value(
@@ -544,7 +525,7 @@ fn a_database_crash_mid_run_is_retried_and_loses_nothing() {
         "the writers retried: {}",
         finished.stdout
     );
-    let run = run_id(&finished.stdout);
+    let run = printed_run_id(&finished.stdout);
     assert_database_equals_parquet(&pg, "crash", &run, &out);
 }
 

@@ -10,6 +10,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
+use bot4_pipeline::database::SERIES_TABLES;
 use bot4_tests::pg::TestPostgres;
 
 /// 2026-01-01T00:00:00Z in Unix nanoseconds; the dataset's times are offsets from it.
@@ -21,19 +22,6 @@ const US: i64 = 1_000;
 /// every answer if a query forgot to filter by run.
 const RUN: &str = "00000000-0000-4000-8000-000000000001";
 const OTHER: &str = "00000000-0000-4000-8000-000000000002";
-
-/// The series tables, as the migrations create them.
-const SERIES: [&str; 9] = [
-    "ticks",
-    "bar_features",
-    "signals",
-    "orders",
-    "reports",
-    "fills",
-    "positions",
-    "equity",
-    "control",
-];
 
 fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
@@ -429,7 +417,7 @@ fn migrations_take_the_plain_postgresql_path_and_apply_twice() {
     );
 
     // Every series table is range-partitioned by ts, with a default partition.
-    for table in SERIES {
+    for table in SERIES_TABLES {
         assert_eq!(
             db.value(&format!(
                 "SELECT pg_get_partkeydef('{table}'::regclass) || ' ' || \
@@ -470,7 +458,7 @@ fn migrations_take_the_plain_postgresql_path_and_apply_twice() {
     // Daily partitions: created once, then found.
     assert_eq!(
         db.value("SELECT bot4_ensure_partitions('2026-01-01', '2026-01-03')"),
-        (SERIES.len() * 2).to_string()
+        (SERIES_TABLES.len() * 2).to_string()
     );
     assert_eq!(
         db.value("SELECT bot4_ensure_partitions('2026-01-01 06:00Z', '2026-01-02 06:00Z')"),
@@ -867,8 +855,9 @@ fn a_resent_row_is_a_no_op() {
     let db = migrated(&pg, "idempotency");
     let data = dataset();
     db.exec(&data);
-    let counts =
-        |db: &Db<'_>| -> BTreeMap<&str, i64> { SERIES.iter().map(|t| (*t, db.count(t))).collect() };
+    let counts = |db: &Db<'_>| -> BTreeMap<&str, i64> {
+        SERIES_TABLES.iter().map(|t| (*t, db.count(t))).collect()
+    };
     let before = counts(&db);
     assert_eq!(before["ticks"], 18);
     assert_eq!(before["positions"], 5);
@@ -983,7 +972,7 @@ fn rows_far_outside_the_daily_partitions_land_in_the_default() {
     // A partition created later takes its day's rows out of the default.
     assert_eq!(
         db.value("SELECT bot4_ensure_partitions('2026-02-10', '2026-02-11')"),
-        SERIES.len().to_string()
+        SERIES_TABLES.len().to_string()
     );
     assert_eq!(
         homes(&db),

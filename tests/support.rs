@@ -317,6 +317,19 @@ pub fn run_bot4<S: AsRef<std::ffi::OsStr>>(args: &[S], timeout: Duration) -> Fin
     finished
 }
 
+/// The run id a replay with a database printed (`database          run <uuid>: …`).
+pub fn printed_run_id(stdout: &str) -> String {
+    let line = stdout
+        .lines()
+        .find(|l| l.starts_with("database"))
+        .unwrap_or_else(|| panic!("no database line in\n{stdout}"));
+    line.split_whitespace()
+        .nth(2)
+        .expect("database run <id>:")
+        .trim_end_matches(':')
+        .to_owned()
+}
+
 /// `n` TCP ports on 127.0.0.1 that were free a moment ago (bound to port 0, then released).
 pub fn free_ports(n: usize) -> Vec<u16> {
     let listeners: Vec<TcpListener> = (0..n)

@@ -6,6 +6,7 @@ pub mod bench;
 pub mod config;
 pub mod database;
 mod error;
+pub mod export;
 pub mod graph;
 pub mod sinks;
 pub mod sources;

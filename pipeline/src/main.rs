@@ -48,6 +48,30 @@ enum Command {
     /// Create or update the database schema: TimescaleDB hypertables when the extension
     /// is available, plain PostgreSQL range partitions otherwise.
     Migrate(MigrateArgs),
+    /// Write a table's rows in a time range from the database as Parquet, by date and
+    /// symbol.
+    ///
+    /// The files are OUT/<table>/date=YYYY-MM-DD/symbol=SYM/part-NNNN.parquet (without the
+    /// symbol= level for equity and control, which have no symbol), the date being that of
+    /// ts in UTC, zstd-compressed, for readers with Hive partitioning: e.g.
+    /// polars.scan_parquet('OUT/fills/**/*.parquet', hive_partitioning=True), or duckdb's
+    /// read_parquet('OUT/fills/**/*.parquet', hive_partitioning = true), or
+    /// pyarrow.dataset.dataset('OUT/fills', partitioning='hive').
+    ///
+    /// Every column of the table comes out, by its type in the database: numeric(38,12) as
+    /// decimal(38,12) (exact; a value of more than 28 significant digits is an error),
+    /// bigint as int64, smallint as int16, double precision as float64, boolean, text, and
+    /// uuid (run_id) as text. ts (and end, for bar_features) is timestamp[ns, UTC], from
+    /// the exact nanoseconds. The symbol column stays in the files. Within a file the rows
+    /// are in order of ts, then of the table's unique key; a partition rolls over to its
+    /// next part file every 1048576 rows.
+    ///
+    /// The files are written in a hidden staging folder in OUT, and OUT/<table> appears
+    /// only once all are complete: a failure leaves nothing behind. An existing
+    /// OUT/<table> is replaced only when an earlier export made it (an export leaves
+    /// OUT/.bot4-export-<table>.json, which says what it exported, beside the folder);
+    /// any other is refused. A selection without rows writes nothing.
+    Export(ExportArgs),
     /// Measure a part of Bot4 on this machine.
     Bench(BenchArgs),
 }
@@ -79,6 +103,32 @@ struct SinkBenchArgs {
     /// Rows per batch (one transaction each).
     #[arg(long, default_value_t = 32 * 1024)]
     batch_rows: usize,
+}
+
+#[derive(Debug, Args)]
+struct ExportArgs {
+    /// The table: ticks, bar_features, signals, orders, reports, fills, positions, equity
+    /// or control.
+    #[arg(long)]
+    table: String,
+    /// From this time, inclusive (RFC 3339, or a date for its midnight UTC).
+    #[arg(long)]
+    start: String,
+    /// To this time, exclusive.
+    #[arg(long)]
+    end: String,
+    /// The folder that gets <table>/.
+    #[arg(long)]
+    out: PathBuf,
+    /// Only the rows of this run (default: every run's; the files keep run_id).
+    #[arg(long)]
+    run: Option<uuid::Uuid>,
+    /// Only these symbols, comma-separated (default: all; tables with a symbol column).
+    #[arg(long, value_delimiter = ',')]
+    symbols: Vec<String>,
+    /// postgres://user:password@host:port/database
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: String,
 }
 
 #[derive(Debug, Args)]
@@ -154,7 +204,7 @@ struct GenArgs {
     /// Market events per symbol per second.
     #[arg(long, default_value_t = 2.0)]
     rate: f64,
-    /// Start time, RFC 3339 (e.g. 2026-01-01T00:00:00Z).
+    /// Start time, RFC 3339 in UTC (e.g. 2026-01-01T00:00:00Z) or a date.
     #[arg(long, default_value = "2026-01-01T00:00:00Z")]
     start: String,
     /// Output folder (gets ticks/ and instruments.csv).
@@ -370,6 +420,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             say(&serde_json::to_string_pretty(&report)?);
             Ok(())
         }
+        Command::Export(args) => {
+            let report = bot4_pipeline::export::export(&bot4_pipeline::export::ExportOptions {
+                url: args.database_url,
+                table: args.table,
+                start: parse_time(&args.start).context("--start")?,
+                end: parse_time(&args.end).context("--end")?,
+                out: args.out,
+                run: args.run,
+                symbols: args.symbols,
+                part_rows: bot4_pipeline::export::PART_ROWS,
+            })?;
+            say(&report.to_text());
+            Ok(())
+        }
         Command::Migrate(args) => {
             let db = Database::new(&args.database_url)?;
             let report = database::with_connection(&db, async |conn| database::migrate(conn).await)
@@ -411,15 +475,9 @@ fn run(cli: Cli) -> anyhow::Result<()> {
 
 fn synthetic_config(args: &GenArgs) -> anyhow::Result<SyntheticConfig> {
     let duration = parse_duration(&args.duration)?;
-    let start = humantime::parse_rfc3339(&args.start)
-        .with_context(|| format!("--start `{}` is not an RFC 3339 time", args.start))?;
-    let start_ts = start
-        .duration_since(std::time::UNIX_EPOCH)
-        .context("--start is before 1970")?
-        .as_nanos();
     Ok(SyntheticConfig {
         symbols: args.symbols,
-        start_ts: i64::try_from(start_ts).context("--start is too far in the future")?,
+        start_ts: parse_time(&args.start).context("--start")?,
         duration: i64::try_from(duration.as_nanos()).context("--duration is too long")?,
         seed: args.seed,
         events_per_second: args.rate,

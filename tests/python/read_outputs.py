@@ -25,7 +25,17 @@ import sys
 from pathlib import Path
 from typing import NoReturn
 
-TABLES = ["ticks", "bar_features", "signals", "orders", "reports", "fills", "positions", "equity"]
+TABLES = [
+    "ticks",
+    "bar_features",
+    "signals",
+    "orders",
+    "reports",
+    "fills",
+    "positions",
+    "equity",
+    "control",
+]
 
 # The decimal columns of each table, as documented in schemas/src/arrow/records.rs.
 DECIMALS = {
@@ -37,6 +47,7 @@ DECIMALS = {
     "fills": ["price", "qty", "fee"],
     "positions": ["qty", "avg_price", "mark", "cash", "realized_pnl", "unrealized_pnl", "fees"],
     "equity": ["equity", "realized_pnl", "unrealized_pnl", "fees", "gross_exposure", "peak"],
+    "control": [],
 }
 
 # The timestamp columns of each table (`ts` where not listed).

@@ -18,6 +18,9 @@ pub use runs::{finish_run, run_instruments, start_run, RunRecord, RunStatus};
 
 use crate::PipelineError;
 
+/// The time-series tables the migrations create: one per table a run writes.
+pub const SERIES_TABLES: [&str; 9] = crate::sinks::TABLES;
+
 /// How long a connection attempt may take before it counts as a failure.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
@@ -101,6 +104,14 @@ pub fn with_connection<T>(
         let mut conn = db.connect().await?;
         f(&mut conn).await
     })
+}
+
+/// The exact decimal of a `numeric` read as text (`price::text`), or `None` when it has
+/// more significant digits than a [`bot4_schemas::Decimal`] holds (28). Bot4 reads
+/// `numeric` as text for this reason: sqlx's binary decoding rounds such a value without
+/// a word.
+pub(crate) fn exact_decimal(text: &str) -> Option<bot4_schemas::Decimal> {
+    bot4_schemas::Decimal::from_str_exact(text).ok()
 }
 
 /// An error of a statement, with what Bot4 was doing.

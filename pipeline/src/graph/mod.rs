@@ -174,7 +174,7 @@ pub fn build<'s>(
         sink_postgres(position_changes.clone(), db, errors());
         sink_postgres(equity.clone(), db, errors());
         // The control events as they entered, on worker 0, before the broadcast.
-        sink_postgres(control_in, db, errors());
+        sink_postgres(control_in.clone(), db, errors());
     }
     macro_rules! sink {
         ($stream:expr, $t:ty) => {
@@ -194,6 +194,7 @@ pub fn build<'s>(
     sink!(reports, ExecutionReport);
     sink!(fills, Fill);
     sink!(position_changes, Position);
+    sink!(control_in, ControlEvent);
     // Equity is downstream of every stage (through positions), so its frontier bounds
     // what the whole graph still holds; sinks hold nothing.
     sink!(equity.probe_with(&probe), EquityPoint);

@@ -6,4 +6,5 @@ mod parquet;
 pub mod postgres;
 
 pub use output::{read_table, table_digest, write_atomic, OutputDir, TABLES};
+pub(crate) use parquet::open as open_parquet_file;
 pub use parquet::{sink_parquet, PartWriter, SinkErrors};

@@ -14,8 +14,8 @@ use sha2::{Digest, Sha256};
 
 use crate::PipelineError;
 
-/// Every table a replay writes.
-pub const TABLES: [&str; 8] = [
+/// Every table a replay writes, to Parquet and to the database alike.
+pub const TABLES: [&str; 9] = [
     "ticks",
     "bar_features",
     "signals",
@@ -24,6 +24,7 @@ pub const TABLES: [&str; 8] = [
     "fills",
     "positions",
     "equity",
+    "control",
 ];
 
 /// Entries an output folder may hold besides the tables.

@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 
+use arrow_schema::SchemaRef;
 use bot4_schemas::{ArrowRecord, SymbolRegistry};
 use parquet::arrow::ArrowWriter;
 use parquet::basic::{Compression, ZstdLevel};
@@ -67,7 +68,7 @@ impl<T: ArrowRecord> PartWriter<T> {
     /// A writer for the one file `path`, written as a hidden `.partial` sibling until
     /// [`PartWriter::finish`].
     pub fn create_at(path: &Path, registry: Arc<SymbolRegistry>) -> Result<Self, PipelineError> {
-        let (partial, writer) = open::<T>(path)?;
+        let (partial, writer) = open(path, T::schema())?;
         Ok(Self {
             path: path.to_owned(),
             partial,
@@ -114,7 +115,7 @@ impl<T: ArrowRecord> PartWriter<T> {
             if let Some((table, worker, n)) = self.roll.clone() {
                 self.close_file()?;
                 let path = table.join(part_file_name(worker, n));
-                let (partial, writer) = open::<T>(&path)?;
+                let (partial, writer) = open(&path, T::schema())?;
                 (self.path, self.partial, self.writer) = (path, partial, Some(writer));
                 self.in_file = 0;
                 self.roll = Some((table, worker, n + 1));
@@ -146,8 +147,13 @@ impl<T: ArrowRecord> PartWriter<T> {
     }
 }
 
-/// Create `path`'s hidden `.partial` sibling and a Parquet writer on it.
-fn open<T: ArrowRecord>(path: &Path) -> Result<(PathBuf, ArrowWriter<File>), PipelineError> {
+/// Create `path`'s hidden `.partial` sibling and a Parquet writer on it for rows of
+/// `schema`, as every part file is written (also by `bot4 export`, whose columns are
+/// known only at run time).
+pub(crate) fn open(
+    path: &Path,
+    schema: SchemaRef,
+) -> Result<(PathBuf, ArrowWriter<File>), PipelineError> {
     let folder = path.parent().unwrap_or(Path::new("."));
     std::fs::create_dir_all(folder).map_err(|e| PipelineError::io(folder, e))?;
     let name = path
@@ -163,7 +169,7 @@ fn open<T: ArrowRecord>(path: &Path) -> Result<(PathBuf, ArrowWriter<File>), Pip
         .set_compression(Compression::ZSTD(level))
         .set_max_row_group_row_count(Some(ROW_GROUP_ROWS))
         .set_dictionary_enabled(false);
-    for field in T::schema().fields() {
+    for field in schema.fields() {
         let column = || ColumnPath::from(field.name().as_str());
         match field.data_type() {
             arrow_schema::DataType::Utf8 => {
@@ -179,7 +185,7 @@ fn open<T: ArrowRecord>(path: &Path) -> Result<(PathBuf, ArrowWriter<File>), Pip
             _ => {}
         }
     }
-    let writer = ArrowWriter::try_new(file, T::schema(), Some(props.build()))
+    let writer = ArrowWriter::try_new(file, schema, Some(props.build()))
         .map_err(|e| PipelineError::parquet(&partial, e))?;
     Ok((partial, writer))
 }

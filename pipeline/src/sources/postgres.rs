@@ -224,18 +224,19 @@ async fn latest_run(conn: &mut PgConnection, input: &DatabaseInput) -> Result<Uu
     })
 }
 
+/// A stored tick: its decimals as text, read exactly (see `database::exact_decimal`).
 type Row = (
     i64,
     i64,
     String,
     String,
-    Option<Decimal>,
-    Option<Decimal>,
     Option<String>,
-    Option<Decimal>,
-    Option<Decimal>,
-    Option<Decimal>,
-    Option<Decimal>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
+    Option<String>,
 );
 
 /// Stream the ticks of `symbols` window by window into `sender`, in `(ts, seq)` order.
@@ -250,8 +251,8 @@ async fn read_ticks(
     while lo < plan.end {
         let hi = lo.saturating_add(plan.window).min(plan.end);
         let mut rows = sqlx::query_as::<_, Row>(
-            "SELECT ts_ns, seq, symbol, kind, price, size, side, \
-                    bid_price, bid_size, ask_price, ask_size \
+            "SELECT ts_ns, seq, symbol, kind, price::text, size::text, side, \
+                    bid_price::text, bid_size::text, ask_price::text, ask_size::text \
              FROM ticks WHERE run_id = $1 AND symbol = ANY($2) \
              AND ts >= bot4_ts($3) AND ts <= bot4_ts($4) AND ts_ns >= $3 AND ts_ns < $4 \
              ORDER BY ts_ns, seq",
@@ -296,6 +297,20 @@ fn tick(row: Row, registry: &SymbolRegistry) -> Result<Tick, PipelineError> {
     let symbol_id = registry
         .id(&symbol)
         .ok_or_else(|| bad("its symbol is not among the run's instruments"))?;
+    let number = |text: Option<String>| -> Result<Option<Decimal>, PipelineError> {
+        text.map(|t| {
+            database::exact_decimal(&t)
+                .ok_or_else(|| bad(&format!("{t} has more digits than a decimal holds")))
+        })
+        .transpose()
+    };
+    let (price, size) = (number(price)?, number(size)?);
+    let (bid, bid_size, ask, ask_size) = (
+        number(bid)?,
+        number(bid_size)?,
+        number(ask)?,
+        number(ask_size)?,
+    );
     let kind = match (
         kind.as_str(),
         price,
