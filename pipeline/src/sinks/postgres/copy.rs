@@ -30,7 +30,6 @@ const FRACTION_GROUPS: usize = ARROW_DECIMAL_SCALE as usize / 4;
 #[derive(Debug)]
 pub struct CopyBuf {
     bytes: Vec<u8>,
-    rows: u64,
     /// The least and greatest event time written.
     lo: Nanos,
     hi: Nanos,
@@ -47,15 +46,9 @@ impl CopyBuf {
     pub fn new() -> Self {
         Self {
             bytes: HEADER.to_vec(),
-            rows: 0,
             lo: Nanos::MAX,
             hi: Nanos::MIN,
         }
-    }
-
-    /// Rows written.
-    pub fn rows(&self) -> u64 {
-        self.rows
     }
 
     /// The least and greatest event time of the rows (`(MAX, MIN)` when none).
@@ -66,11 +59,6 @@ impl CopyBuf {
     /// Start a row of `fields` fields.
     pub fn row(&mut self, fields: i16) {
         self.bytes.extend_from_slice(&fields.to_be_bytes());
-    }
-
-    /// The row is complete.
-    pub fn end_row(&mut self) {
-        self.rows += 1;
     }
 
     fn field(&mut self, bytes: &[u8]) {

@@ -29,7 +29,6 @@ use timely::progress::operate::FrontierInterest;
 pub use copy::{copy_statement, CopyBuf, PgRecord, RowContext};
 pub use writer::{SinkConfig, Writer, WriterStats};
 
-use self::writer::Refused;
 pub(crate) use self::writer::{AnyBatch, Batch};
 use super::SinkErrors;
 
@@ -105,24 +104,11 @@ struct SinkState<T> {
 
 impl<T: PgRecord> SinkState<T> {
     fn send(&mut self, writer: &Writer, errors: &SinkErrors) {
-        let rows = std::mem::take(&mut self.batch);
         self.since = None;
-        let (Some(&(first, _)), Some(&(last, _))) = (rows.first(), rows.last()) else {
-            return;
-        };
-        let batch = Box::new(Batch { rows, first, last });
-        match writer.send(batch, T::SHEDDABLE) {
-            Ok(()) | Err(Refused::Shed) => {}
-            Err(Refused::Stopped) => {
-                self.stopped = true;
-                let failure = writer.take_failure().unwrap_or_else(|| {
-                    crate::PipelineError::Dataflow(format!(
-                        "the database writer stopped before table {} was written",
-                        T::TABLE
-                    ))
-                });
-                errors.borrow_mut().get_or_insert(failure);
-            }
+        // Shed market data is counted and warned of by the writer.
+        if let Err(failure) = writer.send_rows(std::mem::take(&mut self.batch)) {
+            self.stopped = true;
+            errors.borrow_mut().get_or_insert(failure);
         }
     }
 }

@@ -153,7 +153,6 @@ impl<T: PgRecord> AnyBatch for Batch<T> {
                     record: format!("{row:?}"),
                 });
             }
-            out.end_row();
         }
         let (lo, hi) = out.time_range();
         Ok((out.finish(), lo, hi))
