@@ -55,9 +55,9 @@ impl SafetyGate {
     /// # Examples
     /// ```
     /// use bot4_operators::safety_gate::{Mode, SafetyGate};
-    /// use bot4_schemas::{ControlCommand, ControlEvent};
+    /// use bot4_schemas::{ControlCommand, ControlEvent, ControlSource};
     /// let mut gate = SafetyGate::default();
-    /// let ev = |command| ControlEvent { ts: 0, seq: 0, command, reason: String::new() };
+    /// let ev = |command| ControlEvent { ts: 0, seq: 0, command, source: ControlSource::Admin, reason: String::new() };
     /// gate.on_control(&ev(ControlCommand::Emergency));
     /// gate.on_control(&ev(ControlCommand::Normal));
     /// assert_eq!(gate.mode(), Mode::Emergency, "latched");
@@ -151,7 +151,7 @@ mod tests {
             let mut gate = SafetyGate::default();
             let mut latched = false;
             for c in commands {
-                gate.on_control(&ControlEvent { ts: 0, seq: 0, command: c, reason: String::new() });
+                gate.on_control(&ControlEvent { ts: 0, seq: 0, command: c, source: bot4_schemas::ControlSource::File, reason: String::new() });
                 latched = match c { ControlCommand::Emergency => true, ControlCommand::Reset => false, _ => latched };
                 prop_assert_eq!(latched, gate.mode() == Mode::Emergency);
             }

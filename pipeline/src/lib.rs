@@ -4,6 +4,7 @@
 
 pub mod bench;
 pub mod config;
+pub mod control;
 pub mod database;
 mod error;
 pub mod export;

@@ -44,6 +44,76 @@ impl ControlCommand {
     }
 }
 
+/// Where a control event came from: a person's lever or an automatic trigger.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum ControlSource {
+    /// A replayed control file (`--control`).
+    File,
+    /// `bot4 control …` through the job's admin endpoint.
+    Admin,
+    /// The kill file appeared.
+    KillFile,
+    /// A Unix signal to the job.
+    Signal,
+    /// The hardware kill switch (GPIO).
+    KillSwitch,
+    /// The portfolio's drawdown crossed a limit.
+    Drawdown,
+    /// Too many venue errors and rejects.
+    CircuitBreaker,
+    /// A symbol's market data went stale, or came back.
+    StaleData,
+    /// The exchange's clock and ours disagree.
+    ClockSkew,
+}
+
+impl ControlSource {
+    /// Every source, in declaration order.
+    pub const ALL: [ControlSource; 9] = [
+        ControlSource::File,
+        ControlSource::Admin,
+        ControlSource::KillFile,
+        ControlSource::Signal,
+        ControlSource::KillSwitch,
+        ControlSource::Drawdown,
+        ControlSource::CircuitBreaker,
+        ControlSource::StaleData,
+        ControlSource::ClockSkew,
+    ];
+
+    /// Name as stored in files and tables.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ControlSource::File => "file",
+            ControlSource::Admin => "admin",
+            ControlSource::KillFile => "kill_file",
+            ControlSource::Signal => "signal",
+            ControlSource::KillSwitch => "kill_switch",
+            ControlSource::Drawdown => "drawdown",
+            ControlSource::CircuitBreaker => "circuit_breaker",
+            ControlSource::StaleData => "stale_data",
+            ControlSource::ClockSkew => "clock_skew",
+        }
+    }
+
+    /// Parse a name as written by [`ControlSource::as_str`].
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|s| s.as_str() == text)
+    }
+
+    /// Whether a person pulled this lever (as opposed to an automatic trigger).
+    pub fn is_manual(self) -> bool {
+        matches!(
+            self,
+            ControlSource::File
+                | ControlSource::Admin
+                | ControlSource::KillFile
+                | ControlSource::Signal
+                | ControlSource::KillSwitch
+        )
+    }
+}
+
 /// A timed command to the safety controller.
 #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct ControlEvent {
@@ -53,6 +123,8 @@ pub struct ControlEvent {
     pub seq: u64,
     /// What to do.
     pub command: ControlCommand,
+    /// Who or what asked for it.
+    pub source: ControlSource,
     /// Why, for the audit trail.
     pub reason: String,
 }

@@ -39,6 +39,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "policies",
         include_str!("../../../migrations/20261124000005_policies.sql"),
     ),
+    (
+        20261124000006,
+        "control_sources",
+        include_str!("../../../migrations/20261124000006_control_sources.sql"),
+    ),
 ];
 
 /// The embedded migrations as sqlx sees them.

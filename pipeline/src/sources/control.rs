@@ -2,7 +2,7 @@
 
 use std::path::Path;
 
-use bot4_schemas::{ControlCommand, ControlEvent};
+use bot4_schemas::{ControlCommand, ControlEvent, ControlSource};
 
 use crate::PipelineError;
 
@@ -50,6 +50,7 @@ pub fn read_control_file(path: &Path) -> Result<Vec<ControlEvent>, PipelineError
             ts,
             seq: row as u64,
             command,
+            source: ControlSource::File,
             reason: reason_col.map(field).unwrap_or("").to_owned(),
         });
     }

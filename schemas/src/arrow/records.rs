@@ -8,7 +8,7 @@ use super::{
     decimal_field, f64_field, schema, text_field, ts_field, u64_field, ArrowRecord, Reader, Writer,
 };
 use crate::{
-    Bar, BarFeatures, ControlCommand, ControlEvent, EquityPoint, ExecutionReport, FeatureVector,
+    Bar, BarFeatures, ControlCommand, ControlEvent, ControlSource, EquityPoint, ExecutionReport, FeatureVector,
     Fill, Forecast, Liquidity, Order, OrderAction, OrderIntent, OrderKind, Position, ReportStatus,
     SchemaError, Side, Signal, SymbolRegistry, Tick, TickKind, Urgency, BAR_INPUTS,
     BAR_INPUT_NAMES, FORECAST_SCORES, FORECAST_SCORE_NAMES,
@@ -992,6 +992,7 @@ impl ArrowRecord for ControlEvent {
             ts_field("ts"),
             u64_field("seq"),
             text_field("mode", false),
+            text_field("source", false),
             text_field("reason", false),
         ])
     }
@@ -1001,6 +1002,7 @@ impl ArrowRecord for ControlEvent {
             .ts(rows.iter().map(|c| c.ts))
             .u64(rows.iter().map(|c| c.seq))
             .text(rows.iter().map(|c| Some(c.command.as_str())))
+            .text(rows.iter().map(|c| Some(c.source.as_str())))
             .text(rows.iter().map(|c| Some(c.reason.as_str())))
             .finish()
     }
@@ -1018,12 +1020,23 @@ impl ArrowRecord for ControlEvent {
             "one of normal, pause, reduce, emergency, reset",
             ControlCommand::parse,
         )?;
+        // A control file written before sources were recorded holds replayed events.
+        let source = if r.has("source") {
+            r.parsed(
+                "source",
+                "a control source such as file, admin or drawdown",
+                ControlSource::parse,
+            )?
+        } else {
+            vec![ControlSource::File; r.rows()]
+        };
         let reason = r.text("reason")?;
         Ok((0..r.rows())
             .map(|i| ControlEvent {
                 ts: ts[i],
                 seq: seq[i],
                 command: mode[i],
+                source: source[i],
                 reason: reason[i].clone(),
             })
             .collect())

@@ -208,6 +208,7 @@ proptest! {
         let control: Vec<ControlEvent> = rows.iter().enumerate().map(|(i, &(ts, _, _, _, _, _, dir, _))| ControlEvent {
             ts, seq: i as u64,
             command: [ControlCommand::Normal, ControlCommand::Pause, ControlCommand::Reduce, ControlCommand::Emergency, ControlCommand::Reset][(dir + 1) as usize + i % 3],
+            source: bot4_schemas_source(i),
             reason: format!("reason {i}"),
         }).collect();
         round_trip(&control)?;
@@ -311,4 +312,8 @@ fn malformed_tick_batches_name_column_and_row() {
     )]);
     let e = Tick::from_batch(&no_ts, &reg).unwrap_err().to_string();
     assert!(e.contains("missing column `ts`"), "{e}");
+}
+
+fn bot4_schemas_source(i: usize) -> crate::ControlSource {
+    crate::ControlSource::ALL[i % crate::ControlSource::ALL.len()]
 }

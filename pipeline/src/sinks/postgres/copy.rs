@@ -540,7 +540,7 @@ impl PgRecord for EquityPoint {
 
 impl PgRecord for ControlEvent {
     const TABLE: &'static str = "control";
-    const COLUMNS: &'static [&'static str] = &["run_id", "ts", "ts_ns", "seq", "mode", "reason"];
+    const COLUMNS: &'static [&'static str] = &["run_id", "ts", "ts_ns", "seq", "mode", "source", "reason"];
 
     fn encode(&self, ctx: RowContext<'_>, out: &mut CopyBuf) -> Result<(), String> {
         out.row(fields::<Self>());
@@ -548,6 +548,7 @@ impl PgRecord for ControlEvent {
         out.ts(self.ts);
         out.u64(self.seq, "seq")?;
         out.text(self.command.as_str());
+        out.text(self.source.as_str());
         out.text(&self.reason);
         Ok(())
     }
