@@ -42,6 +42,8 @@ fn options(input: &Path, out: &Path, workers: usize, epoch: &str) -> ReplayOptio
         strategy: StrategyConfig::default(),
         progress: false,
         database: None,
+        control_plane: Default::default(),
+        pace: None,
     }
 }
 

@@ -78,6 +78,8 @@ pub fn replay_options(input: &Path, out: &Path, workers: usize) -> ReplayOptions
         strategy,
         progress: false,
         database: None,
+        control_plane: Default::default(),
+        pace: None,
     }
 }
 

@@ -9,6 +9,24 @@
 //!
 //! Invariant: counting every open order as if it filled (cancels in flight included),
 //! the position never exceeds the intent's `max_position` in either direction.
+//!
+//! The safety controller's mode (broadcast to every worker, applied at its event time)
+//! decides what the manager may send:
+//! - **Normal**: the strategy's target.
+//! - **Pause**: nothing. Open orders and the position are kept; the targets that
+//!   arrive are remembered and pursued on resume.
+//! - **Reduce**: only exposure-reducing orders, staged. On entering Reduce the
+//!   symbol's exposure is cut at once to `reduce_to` of the position (the first
+//!   stage); after that the target is the strategy's, but never larger than the
+//!   position nor on the other side, so exposure only shrinks, in the steps the
+//!   strategy's own signals (or an escalation to Emergency) take.
+//! - **Emergency**: every open order is cancelled and the position flattened with
+//!   market orders, again after each fill, until flat. The mode latches: only a reset
+//!   (Normal again) lets the strategy trade.
+//!
+//! An order is marked `reduces_exposure` only when, with every open order on its side
+//! filled too, the position would shrink without changing sign; the safety gate passes
+//! nothing else in Reduce and Emergency.
 
 use std::collections::BTreeMap;
 
@@ -16,18 +34,24 @@ use bot4_schemas::{
     Decimal, ExecutionReport, Instrument, Nanos, Order, OrderAction, OrderIntent, OrderKind,
     ReportStatus, Side, SymbolId, Urgency,
 };
+use rust_decimal::prelude::FromPrimitive;
+
+use crate::safety_gate::Mode;
 
 /// Parameters of [`OrderManager`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct OrderConfig {
     /// How long a passive limit order rests before it expires, in nanoseconds.
     pub limit_ttl_ns: Nanos,
+    /// The first stage of Reduce: the fraction of each position kept on entering it.
+    pub reduce_to: f64,
 }
 
 impl Default for OrderConfig {
     fn default() -> Self {
         Self {
             limit_ttl_ns: 20_000_000_000,
+            reduce_to: 0.5,
         }
     }
 }
@@ -51,6 +75,9 @@ pub struct OrderManager {
     open: BTreeMap<u64, OpenOrder>,
     intent: Option<OrderIntent>,
     next_order: u64,
+    mode: Mode,
+    /// In Reduce: the largest absolute position the manager may aim for.
+    cap: Option<Decimal>,
 }
 
 impl OrderManager {
@@ -64,6 +91,55 @@ impl OrderManager {
             open: BTreeMap::new(),
             intent: None,
             next_order: 0,
+            mode: Mode::Normal,
+            cap: None,
+        }
+    }
+
+    /// The mode the manager is in.
+    pub fn mode(&self) -> Mode {
+        self.mode
+    }
+
+    /// Enter the safety controller's `mode` at event time `now`, sending what it asks
+    /// for: Emergency cancels every open order and flattens; Reduce cuts the position
+    /// to its first stage; leaving Pause or Reduce for Normal pursues the target again.
+    ///
+    /// # Examples
+    /// ```
+    /// use bot4_operators::orders::{OrderConfig, OrderManager};
+    /// use bot4_operators::safety_gate::Mode;
+    /// use bot4_schemas::{Decimal, Instrument, SymbolId};
+    /// let btc = Instrument { symbol: "BTC-USDT".into(), tick_size: Decimal::new(1, 1),
+    ///     lot_size: Decimal::new(1, 4), min_notional: Decimal::from(5) };
+    /// let mut m = OrderManager::new(SymbolId(0), btc, OrderConfig::default());
+    /// let mut out = Vec::new();
+    /// m.set_mode(Mode::Emergency, 10, &mut out);
+    /// assert!(out.is_empty(), "nothing open, nothing held");
+    /// assert_eq!(m.mode(), Mode::Emergency);
+    /// ```
+    pub fn set_mode(&mut self, mode: Mode, now: Nanos, out: &mut Vec<Order>) {
+        let before = self.mode;
+        if mode == before {
+            return;
+        }
+        self.mode = mode;
+        self.cap = match mode {
+            Mode::Reduce => Some(self.instrument.floor_qty(
+                self.position.abs()
+                    * Decimal::from_f64(self.config.reduce_to.clamp(0.0, 1.0))
+                        .unwrap_or(Decimal::ZERO),
+            )),
+            _ => None,
+        };
+        match mode {
+            Mode::Pause => {}
+            Mode::Emergency => self.reconcile(now, Urgency::Aggressive, out),
+            Mode::Reduce => self.reconcile(now, Urgency::Passive, out),
+            Mode::Normal => {
+                let urgency = self.intent.map_or(Urgency::Passive, |i| i.urgency);
+                self.reconcile(now, urgency, out);
+            }
         }
     }
 
@@ -80,7 +156,11 @@ impl OrderManager {
     /// Take a new target and send what reaching it needs.
     pub fn on_intent(&mut self, intent: &OrderIntent, out: &mut Vec<Order>) {
         self.intent = Some(*intent);
-        self.reconcile(intent.ts, intent.urgency, out);
+        let urgency = match self.mode {
+            Mode::Emergency => Urgency::Aggressive,
+            _ => intent.urgency,
+        };
+        self.reconcile(intent.ts, urgency, out);
     }
 
     /// Learn what happened to an order, delivered at event time `now`; an expired
@@ -95,16 +175,65 @@ impl OrderManager {
         order.remaining = report.leaves_qty;
         if report.status.is_terminal() {
             self.open.remove(&report.client_id);
-            if report.status == ReportStatus::Expired {
+            // An expired passive order is replaced by a market order; in Emergency
+            // every order's end is a chance to flatten what is left.
+            if report.status == ReportStatus::Expired || self.mode == Mode::Emergency {
                 self.reconcile(now, Urgency::Aggressive, out);
             }
+        } else if self.mode == Mode::Emergency && !report.fill_qty.is_zero() {
+            self.reconcile(now, Urgency::Aggressive, out);
+        }
+    }
+
+    /// The position the manager aims for in its mode, with the intent's limit and
+    /// prices; `None` when it may send nothing (Pause, or no intent yet outside
+    /// Emergency and Reduce).
+    fn aim(&self, now: Nanos) -> Option<OrderIntent> {
+        let flat = |mut i: OrderIntent| {
+            i.target = Decimal::ZERO;
+            i
+        };
+        let held = || {
+            self.intent.or_else(|| {
+                // No intent yet but a position (fed back): aim with a unit limit.
+                (!self.position.is_zero()).then_some(OrderIntent {
+                    ts: now,
+                    seq: 0,
+                    symbol: self.symbol,
+                    target: self.position,
+                    max_position: self.position.abs(),
+                    urgency: Urgency::Aggressive,
+                    bid: Decimal::ZERO,
+                    ask: Decimal::ZERO,
+                })
+            })
+        };
+        match self.mode {
+            Mode::Normal => self.intent,
+            Mode::Pause => None,
+            Mode::Emergency => held().map(flat),
+            Mode::Reduce => held().map(|mut i| {
+                let cap = self.cap.unwrap_or(Decimal::ZERO).min(self.position.abs());
+                i.target = if self.position.is_zero()
+                    || i.target.is_sign_negative() != self.position.is_sign_negative()
+                {
+                    Decimal::ZERO
+                } else {
+                    i.target.abs().min(cap) * Side::of(self.position).sign()
+                };
+                i
+            }),
         }
     }
 
     fn reconcile(&mut self, now: Nanos, urgency: Urgency, out: &mut Vec<Order>) {
-        let Some(intent) = self.intent else {
+        let Some(intent) = self.aim(now) else {
             return;
         };
+        if let Some(cap) = self.cap.as_mut() {
+            // Exposure shrinks for good: the cap follows the position down.
+            *cap = (*cap).min(self.position.abs());
+        }
         let desired = intent.target - self.position;
         let side = Side::of(desired);
         for (&client_id, order) in self.open.iter_mut() {
@@ -144,7 +273,19 @@ impl OrderManager {
             .map(|o| o.remaining)
             .sum();
         let room = intent.max_position - side.sign() * self.position - all_open;
-        let qty = self.instrument.floor_qty(need.min(room));
+        let mut qty = need.min(room);
+        if self.mode != Mode::Normal {
+            // Outside Normal only reductions go out: with every open order on this side
+            // filled as well, the position may shrink to zero but not flip. What does
+            // not fit waits for the cancels in flight.
+            let reducing = !self.position.is_zero() && side.sign() != Side::of(self.position).sign();
+            qty = if reducing {
+                qty.min(self.position.abs() - all_open)
+            } else {
+                Decimal::ZERO
+            };
+        }
+        let qty = self.instrument.floor_qty(qty);
         if qty <= Decimal::ZERO {
             return;
         }
@@ -162,10 +303,24 @@ impl OrderManager {
             Side::Buy => intent.ask,
             Side::Sell => intent.bid,
         };
-        if reference <= Decimal::ZERO || qty * reference < self.instrument.min_notional {
+        // Flattening is never held back by the minimum notional (a remainder below it
+        // could otherwise never be closed) nor by a missing price: it is a market order.
+        let flattening = intent.target.is_zero() && self.mode != Mode::Normal;
+        if !flattening
+            && (reference <= Decimal::ZERO || qty * reference < self.instrument.min_notional)
+        {
             return;
         }
-        let after = self.position + side.sign() * qty;
+        let (kind, price) = if flattening && reference <= Decimal::ZERO {
+            (OrderKind::Market, Decimal::ZERO)
+        } else {
+            (kind, price)
+        };
+        // With every open order on this side filled as well, does the position shrink
+        // without changing sign?
+        let reduces = !self.position.is_zero()
+            && side.sign() != Side::of(self.position).sign()
+            && all_open + qty <= self.position.abs();
         let client_id = Order::client_id_for(self.symbol, self.next_order);
         self.next_order += 1;
         self.open.insert(
@@ -191,9 +346,7 @@ impl OrderManager {
                 OrderKind::Limit => now.saturating_add(self.config.limit_ttl_ns),
                 OrderKind::Market => Nanos::MAX,
             },
-            reduces_exposure: after.abs() < self.position.abs()
-                && (after.is_zero()
-                    || after.is_sign_negative() == self.position.is_sign_negative()),
+            reduces_exposure: reduces,
         });
     }
 }

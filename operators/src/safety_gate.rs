@@ -1,8 +1,9 @@
 //! The safety gate: which orders may pass towards the venue, given the control mode.
 //!
 //! Modes: Normal passes everything; Pause passes only cancels; Reduce passes cancels
-//! and orders that can only reduce exposure; Emergency passes only cancels and latches:
-//! no command but Reset leaves it. Control events apply to every order whose event time
+//! and orders that can only reduce exposure; Emergency passes cancels and the order
+//! stage's flattening orders (which reduce exposure, by construction) and latches: no
+//! command but Reset leaves it. Control events apply to every order whose event time
 //! is at or after theirs; the dataflow guarantees the gate has seen every control event
 //! up to an order's time before it decides.
 
@@ -19,8 +20,20 @@ pub enum Mode {
     Pause,
     /// Only exposure-reducing orders.
     Reduce,
-    /// Nothing but cancels, latched until reset.
+    /// Cancel everything and flatten; latched until reset.
     Emergency,
+}
+
+impl Mode {
+    /// Name as in control files and the status.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Mode::Normal => "normal",
+            Mode::Pause => "pause",
+            Mode::Reduce => "reduce",
+            Mode::Emergency => "emergency",
+        }
+    }
 }
 
 /// The gate's decision on one order.
@@ -84,8 +97,8 @@ impl SafetyGate {
         let pass = order.action == OrderAction::Cancel
             || match self.mode {
                 Mode::Normal => true,
-                Mode::Reduce => order.reduces_exposure,
-                Mode::Pause | Mode::Emergency => false,
+                Mode::Reduce | Mode::Emergency => order.reduces_exposure,
+                Mode::Pause => false,
             };
         if pass {
             Decision::Pass
@@ -144,8 +157,8 @@ mod tests {
     }
 
     proptest! {
-        /// After any sequence of commands: cancels always pass; in Pause and Emergency no
-        /// new order passes; in Reduce only reducing ones; Emergency holds until Reset.
+        /// After any sequence of commands: cancels always pass; in Pause no new order
+        /// passes; in Reduce and Emergency only reducing ones; Emergency holds until Reset.
         #[test]
         fn no_new_order_passes_a_halted_gate(commands in proptest::collection::vec(command(), 0..30), reduces: bool) {
             let mut gate = SafetyGate::default();
@@ -159,8 +172,8 @@ mod tests {
             let new = gate.check(&order(OrderAction::New, reduces));
             match gate.mode() {
                 Mode::Normal => prop_assert_eq!(new, Decision::Pass),
-                Mode::Reduce => prop_assert_eq!(new == Decision::Pass, reduces),
-                Mode::Pause | Mode::Emergency => prop_assert_ne!(new, Decision::Pass),
+                Mode::Reduce | Mode::Emergency => prop_assert_eq!(new == Decision::Pass, reduces),
+                Mode::Pause => prop_assert_ne!(new, Decision::Pass),
             }
         }
     }

@@ -6,6 +6,7 @@ use bot4_operators::features::FeatureConfig;
 use bot4_operators::models::forecaster::{Forecaster, ForecasterConfig};
 use bot4_operators::orders::OrderConfig;
 use bot4_operators::risk::RiskConfig;
+use bot4_operators::safety_triggers::TriggerConfig;
 use bot4_operators::signals::bar_signal::{BarSignal, BarSignalConfig};
 use bot4_operators::venue::VenueConfig;
 use bot4_schemas::{EpochWidth, Nanos};
@@ -28,6 +29,8 @@ pub struct StrategyConfig {
     pub orders: OrderConfig,
     /// Simulated venue: latency and fees.
     pub venue: VenueConfig,
+    /// The safety controller's automatic triggers.
+    pub safety: TriggerConfig,
 }
 
 impl StrategyConfig {
@@ -50,6 +53,29 @@ impl StrategyConfig {
         Forecaster::new(self.model).map_err(|e| PipelineError::Config(format!("model: {e}")))?;
         BarSignal::new(self.bar_signal())
             .map_err(|e| PipelineError::Config(format!("signal: {e}")))?;
+        let t = &self.safety;
+        for (name, limit) in [("soft", t.soft_drawdown), ("hard", t.hard_drawdown)] {
+            if limit.is_some_and(|l| !(l > 0.0 && l < 1.0)) {
+                return Err(PipelineError::Config(format!(
+                    "the {name} drawdown limit must be a fraction between 0 and 1"
+                )));
+            }
+        }
+        if let (Some(soft), Some(hard)) = (t.soft_drawdown, t.hard_drawdown) {
+            if soft > hard {
+                return Err(PipelineError::Config(format!(
+                    "the soft drawdown limit {soft} is above the hard one {hard}"
+                )));
+            }
+        }
+        if t.stale_after_ns.is_some_and(|n| n <= 0)
+            || t.breaker_window_ns <= 0
+            || t.breaker_cooldown_ns < 0
+        {
+            return Err(PipelineError::Config(
+                "the safety triggers' intervals must be positive".into(),
+            ));
+        }
         Ok(())
     }
 }
@@ -196,6 +222,16 @@ pub fn parse_time(text: &str) -> Result<Nanos, PipelineError> {
             .map_err(|_| bad("too far in the past".into()))?,
     };
     Ok(nanos)
+}
+
+/// A duration such as `2m` in nanoseconds; `0` gives `None` (the trigger is off).
+pub fn parse_optional_interval(text: &str) -> Result<Option<Nanos>, PipelineError> {
+    let d = parse_duration(text)?;
+    match i64::try_from(d.as_nanos()) {
+        Ok(0) => Ok(None),
+        Ok(nanos) => Ok(Some(nanos)),
+        Err(_) => Err(PipelineError::Config(format!("interval `{text}` is too long"))),
+    }
 }
 
 /// Parse an epoch width such as `100ms` or `1s`.

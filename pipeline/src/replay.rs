@@ -4,23 +4,27 @@
 use std::cell::Cell;
 use std::path::{Path, PathBuf};
 use std::rc::Rc;
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use bot4_operators::audit::AuditHead;
+use bot4_operators::safety_triggers::MANUAL_SEQ_BASE;
 use bot4_schemas::{
-    ArrowRecord, ControlEvent, EpochWidth, EquityPoint, Fill, Order, SymbolRegistry, Tick,
+    ArrowRecord, ControlEvent, EpochWidth, EquityPoint, Fill, Nanos, Order, SymbolRegistry, Tick,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use timely::dataflow::InputHandleVec;
 
 use crate::config::{Layout, StrategyConfig};
+use crate::control::plane::{ControlPlane, ControlPlaneConfig};
+use crate::control::{ControlRequest, JobState, RequestReceiver, StatusBoard};
 use crate::database::{self, Database, RunRecord, RunStatus};
 use crate::graph::{self, GraphContext, Totals};
 use crate::sinks::postgres::{DatabaseSink, SinkConfig, Writer, WriterStats};
 use crate::sinks::{table_digest, OutputDir};
 use crate::sources::postgres::DatabasePlan;
 use crate::sources::{load_registry, plan_inputs, read_control_file, TickInput, TickPlan};
-use crate::summary::Summary;
+use crate::summary::{AuditSummary, Summary};
 use crate::PipelineError;
 
 /// Ticks a worker reads before it lets the graph catch up.
@@ -54,6 +58,11 @@ pub struct ReplayOptions {
     pub progress: bool,
     /// Also write every table to this database.
     pub database: Option<DatabaseOptions>,
+    /// The levers a person may pull while the job runs (process 0 starts them).
+    pub control_plane: ControlPlaneConfig,
+    /// Replay at this multiple of real time (event time against wall time), as a paper
+    /// run would see the market; as fast as possible when `None`.
+    pub pace: Option<f64>,
 }
 
 /// The database a run writes to besides Parquet.
@@ -71,6 +80,7 @@ pub struct DatabaseOptions {
 struct WorkerResult {
     totals: Totals,
     database: WriterStats,
+    audit: AuditHead,
 }
 
 /// What every worker reads from the process that started it.
@@ -85,7 +95,15 @@ struct Shared {
     processes: usize,
     progress: Option<ProgressBar>,
     database: Option<SinkConfig>,
+    /// Control requests from the levers, taken by worker 0.
+    requests: Mutex<Option<RequestReceiver>>,
+    board: Option<StatusBoard>,
+    pace: Option<f64>,
 }
+
+/// What `run` hands back: worker 0's totals and audit head (on process 0), and what
+/// this process's writers committed.
+type RunOutcome = (Option<(Totals, AuditHead)>, WriterStats);
 
 /// Everything prepared before the dataflow starts, so bad input fails before any output.
 struct Prepared {
@@ -135,7 +153,27 @@ pub fn replay(opts: &ReplayOptions) -> Result<Option<Summary>, PipelineError> {
         prepare_ms = started.elapsed().as_millis() as u64,
         "replay prepared"
     );
-    let result = run(opts, &prepared, &out, sink.clone());
+    // The levers and the status board, on process 0: its worker 0 enters the control
+    // events and runs the safety watch.
+    let board = (opts.layout.process == 0).then(StatusBoard::new);
+    let plane = match &board {
+        Some(board) => Some(ControlPlane::start(
+            opts.control_plane.clone(),
+            board.clone(),
+        )?),
+        None => None,
+    };
+    let (plane, requests) = match plane {
+        Some((plane, requests)) => (Some(plane), Some(requests)),
+        None => (None, None),
+    };
+    let result = run(opts, &prepared, &out, sink.clone(), board.clone(), requests);
+    if let Some(board) = &board {
+        board.update(|s| s.state = JobState::Finished);
+    }
+    if let Some(plane) = plane {
+        plane.stop();
+    }
     tracing::info!(
         run_ms = started.elapsed().as_millis() as u64,
         ok = result.is_ok(),
@@ -147,10 +185,14 @@ pub fn replay(opts: &ReplayOptions) -> Result<Option<Summary>, PipelineError> {
         if opts.layout.process != 0 {
             return Ok(None);
         }
-        let totals =
+        let (totals, audit) =
             totals.ok_or_else(|| PipelineError::Dataflow("worker 0 returned no totals".into()))?;
         let mut summary = summarize(opts, &prepared.registry, totals, started.elapsed())?;
         summary.database = sink.as_ref().map(|s| (s.run_id, stats));
+        summary.audit = AuditSummary {
+            entries: audit.entries,
+            head: audit.hash_hex(),
+        };
         out.write_file("summary.json", summary.to_json().as_bytes())?;
         Ok(Some(summary))
     });
@@ -225,7 +267,9 @@ fn run(
     prepared: &Prepared,
     out: &OutputDir,
     database: Option<SinkConfig>,
-) -> Result<(Option<Totals>, WriterStats), PipelineError> {
+    board: Option<StatusBoard>,
+    requests: Option<RequestReceiver>,
+) -> Result<RunOutcome, PipelineError> {
     let progress = progress_bar(opts.progress, &prepared.plan, &opts.layout);
     let shared = Arc::new(Shared {
         registry: Arc::clone(&prepared.registry),
@@ -238,6 +282,9 @@ fn run(
         processes: opts.layout.processes,
         progress: progress.clone(),
         database,
+        requests: Mutex::new(requests),
+        board,
+        pace: opts.pace,
     });
     let guards = timely::execute(opts.layout.timely_config(), move |worker| {
         let Shared {
@@ -251,6 +298,9 @@ fn run(
             processes,
             progress,
             database,
+            requests,
+            board,
+            pace,
         } = &*shared;
         let index = worker.index();
         let peers = worker.peers();
@@ -264,6 +314,7 @@ fn run(
                 writer: Rc::new(Writer::start(config.clone(), index, Arc::clone(registry))),
                 config: config.clone(),
             }),
+            board: if index == 0 { board.clone() } else { None },
         };
         let mut ticks_in = InputHandleVec::<u64, Tick>::new();
         let mut control_in = InputHandleVec::<u64, ControlEvent>::new();
@@ -271,17 +322,19 @@ fn run(
             graph::build(ticks_in.to_stream(scope), control_in.to_stream(scope), &ctx)
         });
 
-        // Control events enter once, on worker 0, and the graph broadcasts them.
-        if index == 0 {
-            for event in control {
-                let e = epoch.epoch_of(event.ts);
-                if e > *control_in.time() {
-                    control_in.advance_to(e);
-                }
-                control_in.send(event.clone());
-            }
-        }
-        drop(control_in);
+        // Control events enter once, on worker 0 (which keeps its input open and
+        // advances it with its ticks), and the graph broadcasts them.
+        let mut control = (index == 0).then(|| ControlInput {
+            input: control_in,
+            file: control.iter().cloned().collect(),
+            requests: requests
+                .lock()
+                .unwrap_or_else(|e| e.into_inner())
+                .take(),
+            manual: 0,
+            now: 0,
+        });
+        let mut pacer = pace.map(Pacer::new);
 
         let mut in_flight = InFlight::default();
         let mut source = plan.source(index, peers, Arc::clone(registry));
@@ -298,10 +351,20 @@ fn run(
                 Err(e) => break Err(e),
             };
             for tick in batch.drain(..) {
+                if let Some(pacer) = &mut pacer {
+                    pacer.wait_for(tick.ts);
+                }
                 let e = epoch.epoch_of(tick.ts);
                 if e > *ticks_in.time() {
+                    if let Some(control) = &mut control {
+                        control.advance_to(e, *epoch);
+                    }
                     ticks_in.advance_to(e);
                     in_flight.start_epoch(e);
+                }
+                if let Some(control) = &mut control {
+                    control.now = tick.ts;
+                    control.take_requests(*epoch);
                 }
                 ticks_in.send(tick);
                 in_flight.sent += 1;
@@ -321,6 +384,9 @@ fn run(
                 break Ok(());
             }
         };
+        if let Some(control) = control.take() {
+            control.finish(*epoch);
+        }
         drop(ticks_in);
         let fed = started.elapsed();
         // Every sink finishes its file when the dataflow is dropped.
@@ -358,7 +424,12 @@ fn run(
         commit(worker, outcome.is_ok(), first_of_process, out_root, staging)?;
         let database = outcome?;
         let totals = handles.totals.borrow().clone();
-        Ok(WorkerResult { totals, database })
+        let audit = *handles.audit.borrow();
+        Ok(WorkerResult {
+            totals,
+            database,
+            audit,
+        })
     })
     .map_err(PipelineError::Dataflow)?;
     let mut totals = None;
@@ -369,7 +440,7 @@ fn run(
             Ok(Ok(r)) => {
                 stats = stats + r.database;
                 if i == 0 {
-                    totals = Some(r.totals);
+                    totals = Some((r.totals, r.audit));
                 }
                 continue;
             }
@@ -397,6 +468,110 @@ fn run(
             },
             stats,
         )),
+    }
+}
+
+/// Worker 0's control input: the control file's events, entered as the ticks reach
+/// their epochs, and the levers' requests, stamped with the event time reached.
+struct ControlInput {
+    input: InputHandleVec<u64, ControlEvent>,
+    /// The file's events not yet entered, in `(ts, seq)` order.
+    file: std::collections::VecDeque<ControlEvent>,
+    requests: Option<RequestReceiver>,
+    /// Requests entered so far.
+    manual: u64,
+    /// The event time the input has reached.
+    now: Nanos,
+}
+
+impl ControlInput {
+    /// Enter the file's events of epochs before `e`, then close the epochs before it.
+    fn advance_to(&mut self, e: u64, epoch: EpochWidth) {
+        while self.file.front().is_some_and(|ev| epoch.epoch_of(ev.ts) < e) {
+            if let Some(event) = self.file.pop_front() {
+                self.send(event, epoch);
+            }
+        }
+        if e > *self.input.time() {
+            self.input.advance_to(e);
+        }
+    }
+
+    fn send(&mut self, event: ControlEvent, epoch: EpochWidth) {
+        let e = epoch.epoch_of(event.ts);
+        if e > *self.input.time() {
+            self.input.advance_to(e);
+        }
+        self.input.send(event);
+    }
+
+    /// Enter every request waiting, at the event time reached: it applies to every
+    /// order from there on.
+    fn take_requests(&mut self, epoch: EpochWidth) {
+        let Some(requests) = &self.requests else {
+            return;
+        };
+        let ready: Vec<ControlRequest> = requests.try_iter().collect();
+        for request in ready {
+            let ts = self.now.max(epoch.epoch_start(*self.input.time()));
+            let event = ControlEvent {
+                ts,
+                seq: MANUAL_SEQ_BASE + self.manual,
+                command: request.command,
+                source: request.source,
+                reason: request.reason,
+            };
+            self.manual += 1;
+            tracing::warn!(
+                ts,
+                command = event.command.as_str(),
+                source = event.source.as_str(),
+                reason = %event.reason,
+                latency_us = request.received.elapsed().as_micros() as u64,
+                "control request entered the graph"
+            );
+            self.send(event, epoch);
+        }
+    }
+
+    /// The input is done: the rest of the file's events enter, and requests still
+    /// waiting are refused, as there is no later event time to apply them at.
+    fn finish(mut self, epoch: EpochWidth) {
+        while let Some(event) = self.file.pop_front() {
+            self.send(event, epoch);
+        }
+        if let Some(requests) = &self.requests {
+            for request in requests.try_iter() {
+                tracing::warn!(
+                    command = request.command.as_str(),
+                    source = request.source.as_str(),
+                    "control request after the end of the input: not applied"
+                );
+            }
+        }
+    }
+}
+
+/// Holds the reading back to a multiple of real time.
+struct Pacer {
+    speed: f64,
+    start: Option<(Instant, Nanos)>,
+}
+
+impl Pacer {
+    fn new(speed: f64) -> Self {
+        Self { speed, start: None }
+    }
+
+    /// Sleep until event time `ts` is due.
+    fn wait_for(&mut self, ts: Nanos) {
+        let (wall, origin) = *self.start.get_or_insert((Instant::now(), ts));
+        let due = Duration::from_secs_f64(((ts - origin).max(0) as f64 / 1e9) / self.speed);
+        if let Some(left) = due.checked_sub(wall.elapsed()) {
+            if left > Duration::from_micros(200) {
+                std::thread::sleep(left);
+            }
+        }
     }
 }
 

@@ -38,6 +38,19 @@ pub struct Summary {
     /// The run's id in the database and what this process's writers committed, when the
     /// run wrote to a database.
     pub database: Option<(uuid::Uuid, WriterStats)>,
+    /// Where the run's audit trail ends, so a verifier can tell that none of it was cut.
+    pub audit: AuditSummary,
+    /// The safety controller's mode at the end of the run.
+    pub final_mode: String,
+}
+
+/// The head of a run's audit trail.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct AuditSummary {
+    /// Entries in the trail.
+    pub entries: u64,
+    /// The last entry's hash, 64 hex digits (zeros for an empty trail).
+    pub head: String,
 }
 
 impl Summary {
@@ -72,6 +85,8 @@ impl Summary {
             workers,
             digests,
             database: None,
+            audit: AuditSummary::default(),
+            final_mode: totals.final_mode.to_owned(),
         }
     }
 
@@ -102,6 +117,12 @@ impl Summary {
                 &hex[..16.min(hex.len())]
             ));
         }
+        s.push_str(&format!(
+            "safety            final mode {}; audit trail {} entries, head {}\n",
+            self.final_mode,
+            self.audit.entries,
+            &self.audit.head[..16.min(self.audit.head.len())]
+        ));
         if let Some((run_id, w)) = &self.database {
             s.push_str(&format!(
                 "database          run {run_id}: {} rows in {} batches ({} retried, {} already there, {} market-data rows shed)\n",

@@ -13,7 +13,8 @@ pub enum ControlCommand {
     Pause,
     /// Only orders that reduce exposure pass.
     Reduce,
-    /// Nothing but cancels passes, and the mode latches until a reset.
+    /// Cancel every open order and flatten every position; nothing else passes, and
+    /// the mode latches until a reset.
     Emergency,
     /// Leave a latched Emergency, back to Normal.
     Reset,

@@ -84,7 +84,9 @@ pub(super) fn check_order(
         OrderKind::Market => mid.ok_or(RejectReason::NoQuote)?,
     };
     let notional = order.qty * price;
-    if notional < instrument.min_notional {
+    // A reduce-only order is exempt, as on the exchanges: a remainder below the
+    // minimum could otherwise never be closed.
+    if notional < instrument.min_notional && !order.reduces_exposure {
         return Err(RejectReason::BelowMinNotional {
             notional,
             min_notional: instrument.min_notional,

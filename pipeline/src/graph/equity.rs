@@ -14,7 +14,7 @@ use super::keyed::{stash_message, Stash, Vecs};
 use super::positions::SymbolEpoch;
 
 /// The run's totals, as known to worker 0.
-#[derive(Debug, Clone, Default, PartialEq)]
+#[derive(Debug, Clone, PartialEq)]
 pub struct Totals {
     /// Ticks processed.
     pub ticks: u64,
@@ -26,6 +26,21 @@ pub struct Totals {
     pub last: Option<EquityPoint>,
     /// The largest drawdown.
     pub max_drawdown: f64,
+    /// The safety controller's mode at the end (set by the driver).
+    pub final_mode: &'static str,
+}
+
+impl Default for Totals {
+    fn default() -> Self {
+        Self {
+            ticks: 0,
+            orders: 0,
+            fills: 0,
+            last: None,
+            max_drawdown: 0.0,
+            final_mode: "normal",
+        }
+    }
 }
 
 /// Gather snapshots on worker 0 and emit one [`EquityPoint`] per epoch with activity,

@@ -3,26 +3,30 @@
 //! ```text
 //! ticks ─► exchange by symbol, sort by (ts, seq) ─┬─► features ─► model ─► signal ─► risk ─┐
 //!                                                  │                                         ▼
-//!                                                  │        feedback (+1 epoch) ──────► orders
-//!                                                  │              ▲                        │
-//! control ─► broadcast ────────────────────────────┼──────────────┼───────────────► safety gate
-//!                                                  │              │                        │ pass
-//!                                                  ├─────────────►│◄── venue ◄─────────────┘
-//!                                                  │              │   (blocked: rejections ─┘)
-//!                                                  └─► positions ◄┘
-//!                                                          │ per symbol and epoch
-//!                                                          ▼
-//!                                                  equity (worker 0) ─► sinks
+//!                                                  │        feedback (+1 epoch) ──────► orders ◄─┐
+//!                                                  │              ▲                        │     │
+//! control ─┬─► broadcast ──────────────────────────┼──────────────┼───────────────► safety gate ◄┤
+//!  (file,  │                                       │              │                        │ pass│
+//!  levers) ├─► audit trail                         ├─────────────►│◄── venue ◄─────────────┘     │
+//!          │                                       │              │   (blocked: rejections ─┘)   │
+//!          ▲                                       └─► positions ◄┘                              │
+//!          │                                               │ per symbol and epoch                │
+//!          │                                               ▼                                     │
+//!          └── feedback (+1 epoch) ◄── safety watch ◄── equity (worker 0) ─► sinks               │
+//!                  (triggers: drawdown, circuit breaker, stale data)          broadcast control ─┘
 //! ```
 //! Timestamps are event-time epochs. Everything after the first exchange is keyed by
-//! symbol and runs on the worker that owns it, except the control stream (broadcast to
-//! every worker) and the equity curve (gathered on worker 0).
+//! symbol and runs on the worker that owns it, except the control stream (assembled on
+//! worker 0, broadcast to every worker), and the equity curve, the safety watch and the
+//! audit trail (on worker 0).
 
+mod audit;
 mod equity;
 mod gate;
 pub mod keyed;
 mod orders;
 mod positions;
+mod safety;
 mod venue;
 
 use std::cell::RefCell;
@@ -34,9 +38,10 @@ use bot4_operators::features::Features;
 use bot4_operators::models::forecaster::Forecaster;
 use bot4_operators::risk::RiskSizer;
 use bot4_operators::signals::bar_signal::BarSignal;
+use bot4_operators::audit::{AuditChain, AuditHead};
 use bot4_schemas::{
-    BarFeatures, ControlEvent, Decimal, EpochWidth, EquityPoint, ExecutionReport, Fill, Order,
-    OrderAction, Position, ReportStatus, Signal, SymbolRegistry, Tick,
+    AuditEntry, BarFeatures, ControlEvent, Decimal, EpochWidth, EquityPoint, ExecutionReport,
+    Fill, Order, OrderAction, Position, ReportStatus, Signal, SymbolRegistry, Tick,
 };
 use timely::dataflow::operators::vec::{Broadcast, Map};
 use timely::dataflow::operators::{Concat, ConnectLoop, Feedback, Probe};
@@ -45,8 +50,10 @@ use timely::dataflow::{ProbeHandle, StreamVec};
 pub use equity::Totals;
 pub use gate::Gated;
 pub use positions::SymbolEpoch;
+pub use safety::Watched;
 
 use crate::config::StrategyConfig;
+use crate::control::StatusBoard;
 use crate::sinks::postgres::{sink_postgres, DatabaseSink};
 use crate::sinks::{sink_parquet, SinkErrors};
 
@@ -65,6 +72,8 @@ pub struct GraphContext {
     pub worker: usize,
     /// This worker's database writer, when the run writes to a database too.
     pub database: Option<DatabaseSink>,
+    /// Where worker 0 publishes the job's status, when something reads it.
+    pub board: Option<StatusBoard>,
 }
 
 /// What a worker keeps of its graph to drive and finish it.
@@ -76,9 +85,12 @@ pub struct GraphHandles {
     pub totals: Rc<RefCell<Totals>>,
     /// The first error of any sink.
     pub errors: SinkErrors,
+    /// Where the run's audit chain ends (on worker 0).
+    pub audit: Rc<RefCell<AuditHead>>,
 }
 
-/// Build the graph over a tick stream and a control stream. Building never fails, so
+/// Build the graph over a tick stream and a control stream (the control events of
+/// control files and people's levers, entered on worker 0). Building never fails, so
 /// every worker builds the same graph; a sink that cannot create its file records the
 /// error in [`GraphHandles::errors`].
 pub fn build<'s>(
@@ -122,16 +134,22 @@ pub fn build<'s>(
         |r, signal, out| out.extend(r.update(signal)),
     );
 
+    // The control stream: the events that entered, and the safety watch's, which it
+    // makes at the end of an epoch for the next one.
+    let (trigger_handle, triggered) = scope.feedback::<Vec<ControlEvent>>(1);
+    let control = control.concat(triggered);
+    let broadcast = control.clone().broadcast();
+
     let (loop_handle, feedback) = scope.feedback::<Vec<ExecutionReport>>(1);
     let orders = orders::order_stage(
         intents,
+        broadcast.clone(),
         feedback,
         Arc::clone(&registry),
         s.orders,
         ctx.epoch,
     );
-    let control_in = control.clone();
-    let gated = gate::safety_gate(orders.clone(), control.broadcast(), ctx.epoch);
+    let gated = gate::safety_gate(orders.clone(), broadcast, ctx.epoch);
     let passed = gated.clone().flat_map(|g| match g {
         Gated::Pass(order) => Some(order),
         Gated::Blocked(_) => None,
@@ -140,13 +158,16 @@ pub fn build<'s>(
         Gated::Blocked(report) => Some(report),
         Gated::Pass(_) => None,
     });
-    let reports = venue::venue(
+    let venue_reports = venue::venue(
         ticks.clone(),
         passed,
         Arc::clone(&registry),
         s.venue.clone(),
-    )
-    .concat(blocked);
+    );
+    let venue_rejects = venue_reports
+        .clone()
+        .flat_map(|r| (r.status == ReportStatus::Rejected).then_some(Watched::Reject(r.ts)));
+    let reports = venue_reports.concat(blocked);
     reports.clone().connect_loop(loop_handle);
 
     let submitted = orders
@@ -157,9 +178,32 @@ pub fn build<'s>(
         .clone()
         .flat_map(|s| (s.fills > 0).then_some(s.position));
     let totals = Rc::new(RefCell::new(Totals::default()));
-    let equity: StreamVec<'s, u64, EquityPoint> =
-        equity::equity(snapshots, s.risk.capital, ctx.epoch, Rc::clone(&totals));
+    let equity: StreamVec<'s, u64, EquityPoint> = equity::equity(
+        snapshots.clone(),
+        s.risk.capital,
+        ctx.epoch,
+        Rc::clone(&totals),
+    );
     let fills: StreamVec<'s, u64, Fill> = reports.clone().flat_map(|r| r.fill());
+
+    let watched = control
+        .clone()
+        .map(Watched::Control)
+        .concat(venue_rejects)
+        .concat(snapshots.map(Watched::Symbol))
+        .concat(equity.clone().map(Watched::Equity));
+    safety::safety_watch(
+        watched,
+        s.safety,
+        Arc::clone(&registry),
+        ctx.epoch,
+        ctx.board.clone(),
+        Rc::clone(&totals),
+    )
+    .connect_loop(trigger_handle);
+    let audit_head = Rc::new(RefCell::new(AuditChain::new().head()));
+    let audit: StreamVec<'s, u64, AuditEntry> =
+        audit::audit_trail(control.clone(), Rc::clone(&audit_head));
 
     let probe = ProbeHandle::new();
     let errors: SinkErrors = Rc::new(RefCell::new(None));
@@ -173,8 +217,9 @@ pub fn build<'s>(
         sink_postgres(fills.clone(), db, errors());
         sink_postgres(position_changes.clone(), db, errors());
         sink_postgres(equity.clone(), db, errors());
-        // The control events as they entered, on worker 0, before the broadcast.
-        sink_postgres(control_in.clone(), db, errors());
+        // The control events as applied, on worker 0, before the broadcast.
+        sink_postgres(control.clone(), db, errors());
+        sink_postgres(audit.clone(), db, errors());
     }
     macro_rules! sink {
         ($stream:expr, $t:ty) => {
@@ -194,7 +239,8 @@ pub fn build<'s>(
     sink!(reports, ExecutionReport);
     sink!(fills, Fill);
     sink!(position_changes, Position);
-    sink!(control_in, ControlEvent);
+    sink!(control, ControlEvent);
+    sink!(audit, AuditEntry);
     // Equity is downstream of every stage (through positions), so its frontier bounds
     // what the whole graph still holds; sinks hold nothing.
     sink!(equity.probe_with(&probe), EquityPoint);
@@ -202,6 +248,7 @@ pub fn build<'s>(
         probe,
         totals,
         errors,
+        audit: audit_head,
     }
 }
 

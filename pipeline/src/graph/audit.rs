@@ -1,0 +1,62 @@
+//! The audit trail in the graph: every control event, and every mode change it causes,
+//! appended to the run's hash chain on worker 0.
+
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use bot4_operators::audit::{control_payload, mode_change_payload, AuditChain, AuditHead};
+use bot4_operators::safety_gate::SafetyGate;
+use bot4_schemas::{AuditEntry, AuditKind, ControlEvent};
+use timely::dataflow::channels::pact::Exchange;
+use timely::dataflow::operators::generic::Operator;
+use timely::dataflow::StreamVec;
+
+use super::keyed::{stash_message, Stash, Vecs};
+
+/// Chain `control` (every event the gates apply, before the broadcast) into audit
+/// entries on worker 0, epoch by epoch in `(ts, seq)` order: one entry per event and,
+/// after an event that changes the mode, one for the change. `head` follows the chain,
+/// so the run can record it (the summary's `audit`) and a verifier can tell that no
+/// entry was cut from the end.
+pub fn audit_trail<'s>(
+    control: StreamVec<'s, u64, ControlEvent>,
+    head: Rc<RefCell<AuditHead>>,
+) -> StreamVec<'s, u64, AuditEntry> {
+    control.unary_frontier::<Vecs<AuditEntry>, _, _, _>(
+        Exchange::new(|_: &ControlEvent| 0),
+        "AuditTrail",
+        move |_cap, _info| {
+            let mut chain = AuditChain::new();
+            let mut gate = SafetyGate::default();
+            let mut stash: Stash<ControlEvent> = Stash::new();
+            move |(input, frontier), output| {
+                let port = output.output_index();
+                input.for_each(|cap, data| stash_message(&mut stash, cap, data, port));
+                while let Some(entry) = stash.first_entry() {
+                    if frontier.less_equal(entry.key()) {
+                        break;
+                    }
+                    let (cap, mut events) = entry.remove();
+                    events.sort();
+                    let mut session = output.session(&cap);
+                    for event in &events {
+                        session.give(chain.append(
+                            event.ts,
+                            AuditKind::Control,
+                            control_payload(event),
+                        ));
+                        let from = gate.mode();
+                        if gate.on_control(event) {
+                            session.give(chain.append(
+                                event.ts,
+                                AuditKind::ModeChange,
+                                mode_change_payload(from, gate.mode(), event),
+                            ));
+                        }
+                    }
+                    *head.borrow_mut() = chain.head();
+                }
+            }
+        },
+    )
+}
