@@ -1,12 +1,15 @@
 //! Timed control events replayed through the graph: from a Pause on, no new order
-//! reaches the venue; an Emergency latches through a later Normal and only a Reset lifts
-//! it; and the controlled runs do not depend on the worker layout.
+//! reaches the venue; an Emergency cancels, flattens and latches through a later Normal
+//! and only a Reset lifts it; the drawdown triggers move the system to Reduce and then
+//! Emergency by themselves; and the controlled runs, their control events and their
+//! audit trails do not depend on the worker layout.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use bot4_schemas::{
-    ExecutionReport, Fill, Nanos, Order, OrderAction, ReportStatus, SymbolRegistry,
+    AuditEntry, ControlCommand, ControlEvent, ControlSource, Decimal, ExecutionReport, Fill,
+    Nanos, Order, OrderAction, ReportStatus, SymbolId, SymbolRegistry,
 };
 use bot4_tests::{
     digests, generate_market, market_config, registry_of, replay_options, run_replay, table,
@@ -74,35 +77,30 @@ impl Run {
             .collect()
     }
 
-    /// Every new order from `t` on has reports, and all of them are rejections; none of
-    /// them filled.
-    fn assert_blocked_from(&self, t: Nanos, what: &str) {
+    /// From `t` on the order stage sends no new order at all (the mode holds it back),
+    /// so nothing decided from `t` on is accepted or filled.
+    fn assert_silent_from(&self, t: Nanos, what: &str) {
         let new = self.new_orders_from(t);
-        assert!(
-            !new.is_empty(),
-            "{what}: the strategy must still send new orders from {t} on, or nothing is tested"
-        );
-        for id in &new {
-            let statuses: Vec<ReportStatus> = self
-                .reports
-                .iter()
-                .filter(|r| r.client_id == *id)
-                .map(|r| r.status)
-                .collect();
-            assert!(
-                !statuses.is_empty() && statuses.iter().all(|s| *s == ReportStatus::Rejected),
-                "{what}: order {id} decided at or after {t} must only be rejected, got {statuses:?}"
-            );
-        }
-        let leaked: Vec<&Fill> = self
-            .fills
+        assert!(new.is_empty(), "{what}: new orders from {t} on: {new:?}");
+    }
+
+    /// From `t` on every new order reduces exposure (cancels are not new orders).
+    fn assert_only_reducing_from(&self, t: Nanos, what: &str) {
+        let growing: Vec<&Order> = self
+            .orders
             .iter()
-            .filter(|f| new.contains(&f.client_id))
+            .filter(|o| o.action == OrderAction::New && o.ts >= t && !o.reduces_exposure)
             .collect();
-        assert!(
-            leaked.is_empty(),
-            "{what}: fills of blocked orders: {leaked:?}"
-        );
+        assert!(growing.is_empty(), "{what}: orders that may grow exposure: {growing:?}");
+    }
+
+    /// Every symbol's position at the end of the run, from the fills.
+    fn final_positions(&self) -> BTreeMap<SymbolId, Decimal> {
+        let mut positions = BTreeMap::new();
+        for f in &self.fills {
+            *positions.entry(f.symbol).or_insert(Decimal::ZERO) += f.side.sign() * f.qty;
+        }
+        positions
     }
 
     /// Orders and reports strictly before `t`: a control event cannot change the past.
@@ -146,22 +144,19 @@ fn pause_rejects_every_new_order_from_its_time_on() {
     );
 
     let paused = replay_with(&input, dir.path(), "paused-w1", 1, &[(t, "pause")]);
-    paused.assert_blocked_from(t, "pause, 1 worker");
+    paused.assert_silent_from(t, "pause, 1 worker");
     assert_eq!(
         paused.before(t),
         free.before(t),
         "orders and reports before the pause are those of the uncontrolled run"
     );
     assert!(
-        paused
-            .reports
-            .iter()
-            .any(|r| r.ts >= t && r.status == ReportStatus::Rejected),
-        "the pause shows up as rejection reports"
+        paused.accepted_from(t).is_empty(),
+        "nothing decided from the pause on is accepted"
     );
 
     let paused2 = replay_with(&input, dir.path(), "paused-w2", 2, &[(t, "pause")]);
-    paused2.assert_blocked_from(t, "pause, 2 workers");
+    paused2.assert_silent_from(t, "pause, 2 workers");
     let registry = registry_of(&input);
     assert_eq!(
         digests(&paused2.out, &registry),
@@ -203,10 +198,16 @@ fn emergency_latches_through_normal_until_reset() {
         2,
         &[(t1, "emergency"), (t2, "normal")],
     );
-    latched.assert_blocked_from(t1, "emergency then normal");
+    latched.assert_only_reducing_from(t1, "emergency then normal");
     assert!(
-        !latched.new_orders_from(t2).is_empty(),
-        "the strategy keeps trying after the Normal, so the latch is what blocks it"
+        latched.final_positions().values().all(Decimal::is_zero),
+        "Emergency ends flat: {:?}",
+        latched.final_positions()
+    );
+    let flattening: BTreeSet<u64> = latched.new_orders_from(t1);
+    assert!(
+        latched.new_orders_from(t2).is_empty(),
+        "after the Normal the latch holds: nothing new ({flattening:?} flattened before)"
     );
 
     let reset = replay_with(
@@ -216,17 +217,157 @@ fn emergency_latches_through_normal_until_reset() {
         2,
         &[(t1, "emergency"), (t2, "reset")],
     );
-    let between: BTreeSet<u64> = reset
-        .new_orders_from(t1)
-        .difference(&reset.new_orders_from(t2))
-        .copied()
+    let between: Vec<&Order> = reset
+        .orders
+        .iter()
+        .filter(|o| {
+            o.action == OrderAction::New && o.ts >= t1 && o.ts < t2 && !o.reduces_exposure
+        })
         .collect();
     assert!(
-        reset.accepted_from(t1).is_disjoint(&between),
-        "between the emergency and the reset nothing is accepted"
+        between.is_empty(),
+        "between the emergency and the reset only flattening orders: {between:?}"
     );
     assert!(
-        !reset.accepted_from(t2).is_empty(),
-        "after emergency then reset some new order from {t2} on is accepted"
+        reset
+            .orders
+            .iter()
+            .any(|o| o.action == OrderAction::New && o.ts >= t2 && !o.reduces_exposure),
+        "after emergency then reset the strategy trades again"
     );
+    assert!(!reset.accepted_from(t2).is_empty());
+}
+
+/// The control events and audit trail of a run.
+fn control_and_audit(out: &Path, registry: &SymbolRegistry) -> (Vec<ControlEvent>, Vec<AuditEntry>) {
+    (table(out, registry), table(out, registry))
+}
+
+#[test]
+fn a_control_file_gives_the_same_run_for_1_2_and_4_workers() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let input = market(dir.path());
+    let free = replay_with(&input, dir.path(), "free", 1, &[]);
+    let times = new_order_times(&free);
+    assert!(times.len() >= 8, "too few orders: {times:?}");
+    let n = times.len();
+    let events = [
+        (times[n / 5], "pause"),
+        (times[n / 5] + 600_000_000_000, "resume"),
+        (times[2 * n / 5], "reduce"),
+        (times[3 * n / 5], "emergency"),
+        (times[3 * n / 5] + 1, "normal"),
+        (times[4 * n / 5], "reset"),
+    ];
+    let registry = registry_of(&input);
+    let one = replay_with(&input, dir.path(), "w1", 1, &events);
+    let (control, audit) = control_and_audit(&one.out, &registry);
+    assert_eq!(control.len(), events.len(), "every event of the file is recorded");
+    assert!(control.iter().all(|e| e.source == ControlSource::File));
+    // One entry per event and one per mode change (the Normal inside the latch changes
+    // nothing): 6 + 5.
+    assert_eq!(audit.len(), 11, "{audit:#?}");
+    bot4_operators::audit::verify(&audit, None).expect("an intact chain");
+    let reset = times[4 * n / 5];
+    let growing: Vec<&Order> = one
+        .orders
+        .iter()
+        .filter(|o| {
+            o.action == OrderAction::New
+                && (times[2 * n / 5]..reset).contains(&o.ts)
+                && !o.reduces_exposure
+        })
+        .collect();
+    assert!(growing.is_empty(), "from the Reduce to the reset: {growing:?}");
+    for workers in [2, 4] {
+        let other = replay_with(&input, dir.path(), &format!("w{workers}"), workers, &events);
+        assert_eq!(
+            digests(&other.out, &registry),
+            digests(&one.out, &registry),
+            "{workers} workers against 1"
+        );
+        assert_eq!(
+            control_and_audit(&other.out, &registry),
+            (control.clone(), audit.clone()),
+            "control events and audit trail, {workers} workers against 1"
+        );
+    }
+}
+
+#[test]
+fn the_drawdown_limits_move_the_system_to_reduce_then_emergency() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let input = market(dir.path());
+    let registry = registry_of(&input);
+    let free = replay_with(&input, dir.path(), "free", 1, &[]);
+    let free_dd = bot4_tests::table::<bot4_schemas::EquityPoint>(&free.out, &registry)
+        .iter()
+        .map(|p| p.drawdown)
+        .fold(0.0_f64, f64::max);
+    assert!(free_dd > 0.0, "the market must cost the strategy something");
+    // A soft limit inside what the uncontrolled run loses, and a hard one inside what
+    // the run reduced at the soft limit still loses: the runs are the same up to it.
+    let soft = free_dd / 4.0;
+    let reduced = dir.path().join("soft-only");
+    let mut opts = replay_options(&input, &reduced, 1);
+    opts.strategy.safety.soft_drawdown = Some(soft);
+    opts.strategy.safety.hard_drawdown = None;
+    assert_eq!(run_replay(&opts).final_mode, "reduce");
+    let curve = bot4_tests::table::<bot4_schemas::EquityPoint>(&reduced, &registry);
+    let reduce_at = control_and_audit(&reduced, &registry).0[0].ts;
+    // The point of the epoch that triggered the Reduce ends just before the event.
+    let at_trigger = curve
+        .iter()
+        .find(|p| p.ts == reduce_at - 1)
+        .map(|p| p.drawdown)
+        .expect("the equity point that triggered the Reduce");
+    assert!(at_trigger >= soft);
+    let reduced_dd = curve.iter().map(|p| p.drawdown).fold(0.0_f64, f64::max);
+    assert!(
+        reduced_dd > at_trigger,
+        "the drawdown goes on past the point of the Reduce ({reduced_dd} against {at_trigger})"
+    );
+    let hard = (at_trigger + reduced_dd) / 2.0;
+    let mut runs = Vec::new();
+    for workers in [1, 2] {
+        let out = dir.path().join(format!("drawdown-w{workers}"));
+        let mut opts = replay_options(&input, &out, workers);
+        opts.strategy.safety.soft_drawdown = Some(soft);
+        opts.strategy.safety.hard_drawdown = Some(hard);
+        let summary = run_replay(&opts);
+        assert_eq!(summary.final_mode, "emergency");
+        runs.push(out);
+    }
+    let (control, audit) = control_and_audit(&runs[0], &registry);
+    let triggered: Vec<(ControlCommand, ControlSource)> =
+        control.iter().map(|e| (e.command, e.source)).collect();
+    assert_eq!(
+        triggered,
+        [
+            (ControlCommand::Reduce, ControlSource::Drawdown),
+            (ControlCommand::Emergency, ControlSource::Drawdown)
+        ],
+        "{control:#?}"
+    );
+    assert!(control[0].ts < control[1].ts);
+    assert_eq!(audit.len(), 4, "two events, two mode changes");
+    bot4_operators::audit::verify(&audit, None).expect("an intact chain");
+    let orders: Vec<Order> = table(&runs[0], &registry);
+    let growing: Vec<&Order> = orders
+        .iter()
+        .filter(|o| o.action == OrderAction::New && o.ts >= control[0].ts && !o.reduces_exposure)
+        .collect();
+    assert!(growing.is_empty(), "from the Reduce on: {growing:?}");
+    let fills: Vec<Fill> = table(&runs[0], &registry);
+    let mut positions: BTreeMap<SymbolId, Decimal> = BTreeMap::new();
+    for f in &fills {
+        *positions.entry(f.symbol).or_insert(Decimal::ZERO) += f.side.sign() * f.qty;
+    }
+    assert!(positions.values().all(Decimal::is_zero), "flat: {positions:?}");
+    assert_eq!(
+        digests(&runs[1], &registry),
+        digests(&runs[0], &registry),
+        "triggered runs on 2 workers against 1"
+    );
+    assert_eq!(control_and_audit(&runs[1], &registry), (control, audit));
 }
