@@ -11,9 +11,9 @@ use bot4_pipeline::database::{self, Database, RunRecord, SERIES_TABLES};
 use bot4_pipeline::sinks::postgres::{SinkConfig, Writer};
 use bot4_pipeline::PipelineError;
 use bot4_schemas::{
-    BarFeatures, ControlCommand, ControlEvent, ControlSource, Decimal, EquityPoint, ExecutionReport, Fill,
-    Instrument, Order, OrderAction, OrderKind, Position, Side, Signal, SymbolId, SymbolRegistry,
-    Tick, TickKind, NANOS_PER_SECOND,
+    BarFeatures, ControlCommand, ControlEvent, ControlSource, Decimal, EquityPoint,
+    ExecutionReport, Fill, Instrument, Order, OrderAction, OrderKind, Position, Side, Signal,
+    SymbolId, SymbolRegistry, Tick, TickKind, NANOS_PER_SECOND,
 };
 use bot4_tests::pg::TestPostgres;
 use bot4_tests::{
@@ -249,14 +249,14 @@ fn a_replay_writes_every_table_and_a_replay_from_the_database_repeats_it() {
     let migrated = run_bot4(&["migrate", "--database-url", &url], LIMIT);
     assert!(migrated.status.success(), "{}", migrated.describe());
     assert!(
-        migrated.stdout.contains("6 applied, 0 already there")
+        migrated.stdout.contains("7 applied, 0 already there")
             && migrated.stdout.contains("plain PostgreSQL"),
         "{}",
         migrated.stdout
     );
     let again = run_bot4(&["migrate", "--database-url", &url], LIMIT);
     assert!(
-        again.stdout.contains("0 applied, 6 already there"),
+        again.stdout.contains("0 applied, 7 already there"),
         "{}",
         again.stdout
     );

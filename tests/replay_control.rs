@@ -8,8 +8,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::path::{Path, PathBuf};
 
 use bot4_schemas::{
-    AuditEntry, ControlCommand, ControlEvent, ControlSource, Decimal, ExecutionReport, Fill,
-    Nanos, Order, OrderAction, ReportStatus, SymbolId, SymbolRegistry,
+    AuditEntry, ControlCommand, ControlEvent, ControlSource, Decimal, ExecutionReport, Fill, Nanos,
+    Order, OrderAction, ReportStatus, SymbolId, SymbolRegistry,
 };
 use bot4_tests::{
     digests, generate_market, market_config, registry_of, replay_options, run_replay, table,
@@ -91,7 +91,10 @@ impl Run {
             .iter()
             .filter(|o| o.action == OrderAction::New && o.ts >= t && !o.reduces_exposure)
             .collect();
-        assert!(growing.is_empty(), "{what}: orders that may grow exposure: {growing:?}");
+        assert!(
+            growing.is_empty(),
+            "{what}: orders that may grow exposure: {growing:?}"
+        );
     }
 
     /// Every symbol's position at the end of the run, from the fills.
@@ -220,9 +223,7 @@ fn emergency_latches_through_normal_until_reset() {
     let between: Vec<&Order> = reset
         .orders
         .iter()
-        .filter(|o| {
-            o.action == OrderAction::New && o.ts >= t1 && o.ts < t2 && !o.reduces_exposure
-        })
+        .filter(|o| o.action == OrderAction::New && o.ts >= t1 && o.ts < t2 && !o.reduces_exposure)
         .collect();
     assert!(
         between.is_empty(),
@@ -239,7 +240,10 @@ fn emergency_latches_through_normal_until_reset() {
 }
 
 /// The control events and audit trail of a run.
-fn control_and_audit(out: &Path, registry: &SymbolRegistry) -> (Vec<ControlEvent>, Vec<AuditEntry>) {
+fn control_and_audit(
+    out: &Path,
+    registry: &SymbolRegistry,
+) -> (Vec<ControlEvent>, Vec<AuditEntry>) {
     (table(out, registry), table(out, registry))
 }
 
@@ -262,7 +266,11 @@ fn a_control_file_gives_the_same_run_for_1_2_and_4_workers() {
     let registry = registry_of(&input);
     let one = replay_with(&input, dir.path(), "w1", 1, &events);
     let (control, audit) = control_and_audit(&one.out, &registry);
-    assert_eq!(control.len(), events.len(), "every event of the file is recorded");
+    assert_eq!(
+        control.len(),
+        events.len(),
+        "every event of the file is recorded"
+    );
     assert!(control.iter().all(|e| e.source == ControlSource::File));
     // One entry per event and one per mode change (the Normal inside the latch changes
     // nothing): 6 + 5.
@@ -278,7 +286,10 @@ fn a_control_file_gives_the_same_run_for_1_2_and_4_workers() {
                 && !o.reduces_exposure
         })
         .collect();
-    assert!(growing.is_empty(), "from the Reduce to the reset: {growing:?}");
+    assert!(
+        growing.is_empty(),
+        "from the Reduce to the reset: {growing:?}"
+    );
     for workers in [2, 4] {
         let other = replay_with(&input, dir.path(), &format!("w{workers}"), workers, &events);
         assert_eq!(
@@ -363,7 +374,10 @@ fn the_drawdown_limits_move_the_system_to_reduce_then_emergency() {
     for f in &fills {
         *positions.entry(f.symbol).or_insert(Decimal::ZERO) += f.side.sign() * f.qty;
     }
-    assert!(positions.values().all(Decimal::is_zero), "flat: {positions:?}");
+    assert!(
+        positions.values().all(Decimal::is_zero),
+        "flat: {positions:?}"
+    );
     assert_eq!(
         digests(&runs[1], &registry),
         digests(&runs[0], &registry),

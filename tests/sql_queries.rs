@@ -346,6 +346,12 @@ INSERT INTO signals (run_id, ts, ts_ns, seq, symbol, direction, strength, confid
   ('RUN', @200, 101, 'BTCUSDT',  1, 0.5, 0.5, 0.01, 101,  102);
 INSERT INTO control (run_id, ts, ts_ns, seq, mode, reason) VALUES
   ('RUN', @150, 0, 'pause', 'hand-made');
+-- The pause's audit entry, hashed as a run hashes it: sha256 of 32 zero bytes and
+-- "1|1767225750000000000|control|" followed by the payload.
+INSERT INTO audit (run_id, ts, ts_ns, seq, kind, payload, prev_hash, hash) VALUES
+  ('RUN', @150, 1, 'control',
+   '{"seq":0,"mode":"pause","source":"file","reason":"hand-made"}', repeat('0', 64),
+   '5e48cdcb3c506c17993e7aaf4810109722899492151b4f275366bb1db6c211c0');
 "#)
 }
 
@@ -878,6 +884,7 @@ fn a_resent_row_is_a_no_op() {
         ("equity", "(run_id, ts)"),
         ("signals", "(run_id, symbol, ts, seq)"),
         ("control", "(run_id, ts, seq)"),
+        ("audit", "(run_id, seq, ts)"),
     ] {
         let statement = data
             .split(";\n")

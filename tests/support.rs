@@ -259,6 +259,11 @@ pub fn spawn_bot4<S: AsRef<std::ffi::OsStr>>(args: &[S]) -> Running {
 }
 
 impl Running {
+    /// The child's process id.
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
     /// Whether the command is still running.
     pub fn is_running(&mut self) -> bool {
         matches!(self.child.try_wait(), Ok(None))

@@ -10,6 +10,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod audit;
 pub mod bars;
 pub mod equity;
 pub mod features;
@@ -19,6 +20,7 @@ pub mod orders;
 pub mod positions;
 pub mod risk;
 pub mod safety_gate;
+pub mod safety_triggers;
 pub mod signals;
 pub mod stats;
 pub mod venue;

@@ -125,11 +125,13 @@ impl OrderManager {
         }
         self.mode = mode;
         self.cap = match mode {
-            Mode::Reduce => Some(self.instrument.floor_qty(
-                self.position.abs()
-                    * Decimal::from_f64(self.config.reduce_to.clamp(0.0, 1.0))
-                        .unwrap_or(Decimal::ZERO),
-            )),
+            Mode::Reduce => Some(
+                self.instrument.floor_qty(
+                    self.position.abs()
+                        * Decimal::from_f64(self.config.reduce_to.clamp(0.0, 1.0))
+                            .unwrap_or(Decimal::ZERO),
+                ),
+            ),
             _ => None,
         };
         match mode {
@@ -278,7 +280,8 @@ impl OrderManager {
             // Outside Normal only reductions go out: with every open order on this side
             // filled as well, the position may shrink to zero but not flip. What does
             // not fit waits for the cancels in flight.
-            let reducing = !self.position.is_zero() && side.sign() != Side::of(self.position).sign();
+            let reducing =
+                !self.position.is_zero() && side.sign() != Side::of(self.position).sign();
             qty = if reducing {
                 qty.min(self.position.abs() - all_open)
             } else {

@@ -160,7 +160,13 @@ impl SafetyTriggers {
                         dd * 100.0,
                         hard * 100.0
                     );
-                    self.emit(now, ControlCommand::Emergency, ControlSource::Drawdown, reason, out);
+                    self.emit(
+                        now,
+                        ControlCommand::Emergency,
+                        ControlSource::Drawdown,
+                        reason,
+                        out,
+                    );
                 }
                 return;
             }
@@ -176,7 +182,13 @@ impl SafetyTriggers {
                         dd * 100.0,
                         soft * 100.0
                     );
-                    self.emit(now, ControlCommand::Reduce, ControlSource::Drawdown, reason, out);
+                    self.emit(
+                        now,
+                        ControlCommand::Reduce,
+                        ControlSource::Drawdown,
+                        reason,
+                        out,
+                    );
                 }
             }
         }
@@ -198,14 +210,26 @@ impl SafetyTriggers {
                     "circuit breaker: {n} venue rejects within {} s",
                     c.breaker_window_ns / 1_000_000_000
                 );
-                self.emit(now, ControlCommand::Pause, ControlSource::CircuitBreaker, reason, out);
+                self.emit(
+                    now,
+                    ControlCommand::Pause,
+                    ControlSource::CircuitBreaker,
+                    reason,
+                    out,
+                );
             }
         } else if let Some(at) = self.tripped_at {
             if now.saturating_sub(at) >= c.breaker_cooldown_ns {
                 self.tripped_at = None;
                 if self.mode() == Mode::Pause && self.cause == Some(ControlSource::CircuitBreaker) {
                     let reason = "circuit breaker: cooled down".to_owned();
-                    self.emit(now, ControlCommand::Normal, ControlSource::CircuitBreaker, reason, out);
+                    self.emit(
+                        now,
+                        ControlCommand::Normal,
+                        ControlSource::CircuitBreaker,
+                        reason,
+                        out,
+                    );
                 }
             }
         }
@@ -230,13 +254,25 @@ impl SafetyTriggers {
                 after / 1_000_000_000,
                 names.join(", ")
             );
-            self.emit(now, ControlCommand::Pause, ControlSource::StaleData, reason, out);
+            self.emit(
+                now,
+                ControlCommand::Pause,
+                ControlSource::StaleData,
+                reason,
+                out,
+            );
         } else if self.stale.is_empty()
             && self.mode() == Mode::Pause
             && self.cause == Some(ControlSource::StaleData)
         {
             let reason = "market data fresh again".to_owned();
-            self.emit(now, ControlCommand::Normal, ControlSource::StaleData, reason, out);
+            self.emit(
+                now,
+                ControlCommand::Normal,
+                ControlSource::StaleData,
+                reason,
+                out,
+            );
         }
     }
 
@@ -275,7 +311,10 @@ mod tests {
     const S: Nanos = 1_000_000_000;
 
     fn triggers() -> SafetyTriggers {
-        SafetyTriggers::new(TriggerConfig::default(), vec!["BTC-USDT".into(), "ETH-USDT".into()])
+        SafetyTriggers::new(
+            TriggerConfig::default(),
+            vec!["BTC-USDT".into(), "ETH-USDT".into()],
+        )
     }
 
     /// An epoch's end, with the events fed back as the graph does.
@@ -298,13 +337,22 @@ mod tests {
         end(&mut t, S, Some(0.10), &mut out);
         assert!(out.is_empty());
         end(&mut t, 2 * S, Some(0.15), &mut out);
-        assert_eq!(commands(&out), [(ControlCommand::Reduce, ControlSource::Drawdown)]);
+        assert_eq!(
+            commands(&out),
+            [(ControlCommand::Reduce, ControlSource::Drawdown)]
+        );
         assert_eq!(out[0].ts, 2 * S);
-        assert_eq!(out[0].reason, "drawdown 15.00% reached the soft limit 15.00%");
+        assert_eq!(
+            out[0].reason,
+            "drawdown 15.00% reached the soft limit 15.00%"
+        );
         end(&mut t, 3 * S, Some(0.18), &mut out);
         assert_eq!(out.len(), 1, "no second Reduce for the same breach");
         end(&mut t, 4 * S, Some(0.2), &mut out);
-        assert_eq!(commands(&out[1..]), [(ControlCommand::Emergency, ControlSource::Drawdown)]);
+        assert_eq!(
+            commands(&out[1..]),
+            [(ControlCommand::Emergency, ControlSource::Drawdown)]
+        );
         assert!(out[1].seq > out[0].seq && out[0].seq >= AUTO_SEQ_BASE);
         end(&mut t, 5 * S, Some(0.25), &mut out);
         assert_eq!(out.len(), 2);
@@ -316,7 +364,10 @@ mod tests {
         let mut t = triggers();
         let mut out = Vec::new();
         end(&mut t, S, Some(0.21), &mut out);
-        assert_eq!(commands(&out), [(ControlCommand::Emergency, ControlSource::Drawdown)]);
+        assert_eq!(
+            commands(&out),
+            [(ControlCommand::Emergency, ControlSource::Drawdown)]
+        );
         t.on_control(&ControlEvent {
             ts: 2 * S,
             seq: MANUAL_SEQ_BASE,
@@ -328,7 +379,10 @@ mod tests {
         assert_eq!(out.len(), 1, "the person's reset is not overridden");
         end(&mut t, 4 * S, Some(0.05), &mut out);
         end(&mut t, 5 * S, Some(0.16), &mut out);
-        assert_eq!(commands(&out[1..]), [(ControlCommand::Reduce, ControlSource::Drawdown)]);
+        assert_eq!(
+            commands(&out[1..]),
+            [(ControlCommand::Reduce, ControlSource::Drawdown)]
+        );
     }
 
     #[test]
@@ -358,12 +412,21 @@ mod tests {
         assert!(out.is_empty(), "19 rejects within the minute");
         t.on_reject(20 * S);
         end(&mut t, 21 * S, None, &mut out);
-        assert_eq!(commands(&out), [(ControlCommand::Pause, ControlSource::CircuitBreaker)]);
-        assert_eq!(out[0].reason, "circuit breaker: 20 venue rejects within 60 s");
+        assert_eq!(
+            commands(&out),
+            [(ControlCommand::Pause, ControlSource::CircuitBreaker)]
+        );
+        assert_eq!(
+            out[0].reason,
+            "circuit breaker: 20 venue rejects within 60 s"
+        );
         end(&mut t, 21 * S + 299 * S, None, &mut out);
         assert_eq!(out.len(), 1);
         end(&mut t, 21 * S + 300 * S, None, &mut out);
-        assert_eq!(commands(&out[1..]), [(ControlCommand::Normal, ControlSource::CircuitBreaker)]);
+        assert_eq!(
+            commands(&out[1..]),
+            [(ControlCommand::Normal, ControlSource::CircuitBreaker)]
+        );
         assert_eq!(t.mode(), Mode::Normal);
     }
 
@@ -408,7 +471,10 @@ mod tests {
         assert!(out.is_empty());
         t.on_tick(SymbolId(0), 100 * S);
         end(&mut t, 122 * S, None, &mut out);
-        assert_eq!(commands(&out), [(ControlCommand::Pause, ControlSource::StaleData)]);
+        assert_eq!(
+            commands(&out),
+            [(ControlCommand::Pause, ControlSource::StaleData)]
+        );
         assert_eq!(
             out[0].reason,
             "stale market data: no tick for more than 120 s from ETH-USDT"
@@ -418,7 +484,10 @@ mod tests {
         assert_eq!(out.len(), 1, "still stale: no second Pause");
         t.on_tick(SymbolId(1), 124 * S);
         end(&mut t, 125 * S, None, &mut out);
-        assert_eq!(commands(&out[1..]), [(ControlCommand::Normal, ControlSource::StaleData)]);
+        assert_eq!(
+            commands(&out[1..]),
+            [(ControlCommand::Normal, ControlSource::StaleData)]
+        );
     }
 
     #[test]

@@ -27,9 +27,19 @@ fn instrument() -> Instrument {
 
 #[derive(Debug, Clone)]
 enum Step {
-    Quote { bid_halves: i64, size: i64 },
-    Trade { price_halves: i64, size: i64, buy: bool },
-    Target { tenths: i64, aggressive: bool },
+    Quote {
+        bid_halves: i64,
+        size: i64,
+    },
+    Trade {
+        price_halves: i64,
+        size: i64,
+        buy: bool,
+    },
+    Target {
+        tenths: i64,
+        aggressive: bool,
+    },
     Control(ControlCommand),
 }
 
@@ -151,7 +161,12 @@ impl Loop {
     fn tick(&mut self, kind: TickKind) -> Result<(), TestCaseError> {
         self.ts += 1_000;
         self.seq += 1;
-        let tick = Tick { ts: self.ts, seq: self.seq, symbol: SymbolId(0), kind };
+        let tick = Tick {
+            ts: self.ts,
+            seq: self.seq,
+            symbol: SymbolId(0),
+            kind,
+        };
         let mut reports = Vec::new();
         self.venue.on_tick(&tick, &mut reports);
         self.reports.extend(reports);
@@ -162,7 +177,12 @@ impl Loop {
         self.bid = Decimal::new(bid_halves * 5, 1);
         self.ask = self.bid + Decimal::new(5, 1);
         let size = Decimal::new(size, 1);
-        self.tick(TickKind::Quote { bid: self.bid, bid_size: size, ask: self.ask, ask_size: size })
+        self.tick(TickKind::Quote {
+            bid: self.bid,
+            bid_size: size,
+            ask: self.ask,
+            ask_size: size,
+        })
     }
 
     fn control(&mut self, command: ControlCommand) -> Result<(), TestCaseError> {
@@ -180,7 +200,8 @@ impl Loop {
             prop_assert_eq!(self.gate.mode(), Mode::Emergency, "the latch gave way");
         }
         let mut orders = Vec::new();
-        self.manager.set_mode(self.gate.mode(), self.ts, &mut orders);
+        self.manager
+            .set_mode(self.gate.mode(), self.ts, &mut orders);
         self.route(orders)?;
         self.settle()
     }
@@ -193,7 +214,11 @@ impl Loop {
             symbol: SymbolId(0),
             target: Decimal::new(tenths, 1),
             max_position: Decimal::from(5),
-            urgency: if aggressive { Urgency::Aggressive } else { Urgency::Passive },
+            urgency: if aggressive {
+                Urgency::Aggressive
+            } else {
+                Urgency::Passive
+            },
             bid: self.bid,
             ask: self.ask,
         };
@@ -301,5 +326,9 @@ fn pause_keeps_orders_and_position_and_resume_pursues_the_target() {
     l.control(ControlCommand::Normal).expect("resume");
     l.quote(200, 1_000).expect("quote");
     l.quote(200, 1_000).expect("quote");
-    assert_eq!(l.position, Decimal::from(-2), "the latest target, once resumed");
+    assert_eq!(
+        l.position,
+        Decimal::from(-2),
+        "the latest target, once resumed"
+    );
 }

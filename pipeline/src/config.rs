@@ -230,7 +230,9 @@ pub fn parse_optional_interval(text: &str) -> Result<Option<Nanos>, PipelineErro
     match i64::try_from(d.as_nanos()) {
         Ok(0) => Ok(None),
         Ok(nanos) => Ok(Some(nanos)),
-        Err(_) => Err(PipelineError::Config(format!("interval `{text}` is too long"))),
+        Err(_) => Err(PipelineError::Config(format!(
+            "interval `{text}` is too long"
+        ))),
     }
 }
 

@@ -2,8 +2,8 @@
 //! as Parquet for notebooks, Hive-partitioned by date and symbol.
 //!
 //! `OUT/<table>/date=YYYY-MM-DD/symbol=SYM/part-NNNN.parquet` (without the `symbol=`
-//! level for the tables that have no symbol: `equity`, `control`), the date being that
-//! of `ts` in UTC. The columns come from the database's catalog, so whatever a migration
+//! level for the tables that have no symbol: `equity`, `control`, `audit`), the date
+//! being that of `ts` in UTC. The columns come from the database's catalog, so whatever a migration
 //! adds comes out too: `numeric(38,12)` as `decimal(38,12)` (exact: a value of more
 //! significant digits than Bot4's decimals hold, 28, is an error), `bigint`, `integer`
 //! and `smallint` as `int64`, `int32` and `int16`, `double precision` and `real` as
@@ -1034,6 +1034,7 @@ mod tests {
     fn only_the_series_tables_are_exported() {
         assert_eq!(export_table("fills").ok(), Some("fills"));
         assert_eq!(export_table("control").ok(), Some("control"));
+        assert_eq!(export_table("audit").ok(), Some("audit"));
         let message = export_table("runs; drop table x")
             .err()
             .map(|e| e.to_string());
@@ -1041,7 +1042,8 @@ mod tests {
             message.as_deref(),
             Some(
                 "--table `runs; drop table x` is not a table bot4 exports; choose one of \
-                 ticks, bar_features, signals, orders, reports, fills, positions, equity, control"
+                 ticks, bar_features, signals, orders, reports, fills, positions, equity, control, \
+                 audit"
             )
         );
     }

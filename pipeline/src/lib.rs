@@ -2,6 +2,7 @@
 
 #![deny(unsafe_code)]
 
+pub mod audit;
 pub mod bench;
 pub mod config;
 pub mod control;

@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use anyhow::Context;
 use bot4_pipeline::config::{
-    parse_bar_width, parse_duration, parse_epoch, parse_time, Layout, StrategyConfig,
+    parse_bar_width, parse_duration, parse_epoch, parse_optional_interval, parse_time, Layout,
+    StrategyConfig,
 };
 use bot4_pipeline::database::{self, Database};
 use bot4_pipeline::generate::generate;
@@ -74,6 +75,48 @@ enum Command {
     Export(ExportArgs),
     /// Measure a part of Bot4 on this machine.
     Bench(BenchArgs),
+    /// Ask a running job (started with --admin) for a mode of its safety controller:
+    /// pause (no new orders), resume, reduce (only orders that reduce exposure),
+    /// emergency (nothing but cancels, until a reset) or reset.
+    Control(bot4_pipeline::control::cli::ControlArgs),
+    /// Show what a running job (started with --admin) reports: its mode and why, event
+    /// time, equity, drawdown, exposure, positions and health.
+    Status(bot4_pipeline::control::cli::StatusArgs),
+    /// Check a run's tamper-evident audit log.
+    Audit(AuditArgs),
+}
+
+#[derive(Debug, Args)]
+struct AuditArgs {
+    #[command(subcommand)]
+    what: AuditCommand,
+}
+
+#[derive(Debug, Subcommand)]
+enum AuditCommand {
+    /// Check that a run's audit log is a whole hash chain: every entry numbered in order,
+    /// linked to the one before and matching its hash, and ending at the head recorded in
+    /// the run's summary. Prints the entries and the head, or names the first broken
+    /// entry and exits with status 1.
+    ///
+    /// From files: a run's output folder (with audit/ and summary.json), its audit/
+    /// folder, or one .parquet file of it; the rows are checked in stored order (part
+    /// files by name). From the database: --database-url and --run, the rows by seq and
+    /// the head in runs.summary.
+    Verify(AuditVerifyArgs),
+}
+
+#[derive(Debug, Args)]
+struct AuditVerifyArgs {
+    /// A run's output folder, its audit/ folder or one of its .parquet files.
+    #[arg(required_unless_present = "run", conflicts_with = "run")]
+    path: Option<PathBuf>,
+    /// The run whose log to read from the database.
+    #[arg(long, requires = "database_url")]
+    run: Option<uuid::Uuid>,
+    /// postgres://user:password@host:port/database (with --run).
+    #[arg(long, env = "DATABASE_URL", hide_env_values = true)]
+    database_url: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -107,8 +150,8 @@ struct SinkBenchArgs {
 
 #[derive(Debug, Args)]
 struct ExportArgs {
-    /// The table: ticks, bar_features, signals, orders, reports, fills, positions, equity
-    /// or control.
+    /// The table: ticks, bar_features, signals, orders, reports, fills, positions, equity,
+    /// control or audit.
     #[arg(long)]
     table: String,
     /// From this time, inclusive (RFC 3339, or a date for its midnight UTC).
@@ -292,6 +335,27 @@ struct RunArgs {
     /// multi-process job the same one.
     #[arg(long)]
     run_id: Option<uuid::Uuid>,
+    /// Replay at this multiple of real time (e.g. 1 for a paper run's pace, 60 for a
+    /// minute of market a second); as fast as possible without it.
+    #[arg(long)]
+    pace: Option<f64>,
+    /// Drawdown from the peak (a fraction) that moves the safety controller to Reduce;
+    /// 0 turns the trigger off.
+    #[arg(long, default_value_t = 0.15)]
+    soft_drawdown: f64,
+    /// Drawdown that moves it to Emergency; 0 turns the trigger off.
+    #[arg(long, default_value_t = 0.20)]
+    hard_drawdown: f64,
+    /// A symbol without a tick for this long pauses trading (event time), e.g. 2m;
+    /// 0 turns the trigger off.
+    #[arg(long, default_value = "2m")]
+    stale_after: String,
+    /// Venue rejects within a minute that trip the circuit breaker (a Pause of five
+    /// minutes); 0 turns it off.
+    #[arg(long, default_value_t = 20)]
+    breaker_rejects: u32,
+    #[command(flatten)]
+    levers: bot4_pipeline::control::cli::ControlPlaneArgs,
 }
 
 fn default_workers() -> usize {
@@ -304,6 +368,18 @@ impl RunArgs {
         anyhow::ensure!(self.capital > Decimal::ZERO, "--capital must be positive");
         strategy.risk.capital = self.capital;
         strategy.features.bar_width = parse_bar_width(&self.bar).context("--bar")?;
+        let limit = |v: f64| (v != 0.0).then_some(v);
+        strategy.safety.soft_drawdown = limit(self.soft_drawdown);
+        strategy.safety.hard_drawdown = limit(self.hard_drawdown);
+        strategy.safety.stale_after_ns =
+            parse_optional_interval(&self.stale_after).context("--stale-after")?;
+        strategy.safety.breaker_rejects = self.breaker_rejects;
+        if let Some(pace) = self.pace {
+            anyhow::ensure!(
+                pace.is_finite() && pace > 0.0,
+                "--pace must be a positive multiple of real time"
+            );
+        }
         Ok(ReplayOptions {
             input,
             instruments: None,
@@ -326,6 +402,8 @@ impl RunArgs {
                     url: url.clone(),
                     run_id: self.run_id,
                 }),
+            control_plane: self.levers.config()?,
+            pace: self.pace,
         })
     }
 }
@@ -434,6 +512,17 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             say(&report.to_text());
             Ok(())
         }
+        Command::Audit(AuditArgs {
+            what: AuditCommand::Verify(args),
+        }) => {
+            let report = match (args.path, args.run, args.database_url) {
+                (Some(path), _, _) => bot4_pipeline::audit::verify_files(&path)?,
+                (None, Some(run), Some(url)) => bot4_pipeline::audit::verify_database(&url, run)?,
+                _ => anyhow::bail!("give a folder or file, or --database-url and --run"),
+            };
+            say(&report.to_text());
+            Ok(())
+        }
         Command::Migrate(args) => {
             let db = Database::new(&args.database_url)?;
             let report = database::with_connection(&db, async |conn| database::migrate(conn).await)
@@ -452,6 +541,14 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     batch_rows: args.batch_rows,
                 })?;
             say(&report.to_text());
+            Ok(())
+        }
+        Command::Control(args) => {
+            say(&bot4_pipeline::control::cli::control_command(&args)?);
+            Ok(())
+        }
+        Command::Status(args) => {
+            say(&bot4_pipeline::control::cli::status_command(&args)?);
             Ok(())
         }
         Command::Indicators(args) => {

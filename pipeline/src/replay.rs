@@ -327,10 +327,7 @@ fn run(
         let mut control = (index == 0).then(|| ControlInput {
             input: control_in,
             file: control.iter().cloned().collect(),
-            requests: requests
-                .lock()
-                .unwrap_or_else(|e| e.into_inner())
-                .take(),
+            requests: requests.lock().unwrap_or_else(|e| e.into_inner()).take(),
             manual: 0,
             now: 0,
         });
@@ -487,7 +484,11 @@ struct ControlInput {
 impl ControlInput {
     /// Enter the file's events of epochs before `e`, then close the epochs before it.
     fn advance_to(&mut self, e: u64, epoch: EpochWidth) {
-        while self.file.front().is_some_and(|ev| epoch.epoch_of(ev.ts) < e) {
+        while self
+            .file
+            .front()
+            .is_some_and(|ev| epoch.epoch_of(ev.ts) < e)
+        {
             if let Some(event) = self.file.pop_front() {
                 self.send(event, epoch);
             }

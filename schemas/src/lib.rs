@@ -11,6 +11,7 @@
 #![deny(unsafe_code)]
 
 mod arrow;
+mod audit;
 mod bar;
 mod control;
 mod decimal;
@@ -26,6 +27,7 @@ mod signal;
 mod time;
 
 pub use crate::arrow::{ArrowRecord, OhlcvColumns};
+pub use audit::{hash_from_hex, hash_to_hex, AuditEntry, AuditKind};
 pub use bar::Bar;
 pub use control::{ControlCommand, ControlEvent, ControlSource};
 pub use decimal::{decimal_from_f64, to_scaled_i128, ARROW_DECIMAL_PRECISION, ARROW_DECIMAL_SCALE};

@@ -5,13 +5,17 @@ DuckDB.
 Usage: read_outputs.py OUTDIR
 
 For every table folder of OUTDIR (ticks, bar_features, signals, orders, reports, fills,
-positions, equity) it reads the part files with all three, and checks that
+positions, equity, control, audit) it reads the part files with all three, and checks that
 
 - the row counts agree across the three readers;
 - they agree with summary.json: `ticks` and `fills` are the rows of ticks/ and fills/,
   and every `(table, rows, sha256)` of `digests` has that table's row count;
 - every money and quantity column is a decimal in each reader (Decimal128(38, 12)),
-  `ts` (a bar's `start` and `end`) is a timestamp, and the column sums agree exactly across the readers.
+  `ts` (a bar's `start` and `end`) is a timestamp, and the column sums agree exactly across the readers;
+- the audit log is a whole hash chain, recomputed here with hashlib in stored order (part
+  files by name): seq 1, 2, … without gaps, each prev_hash the previous entry's hash
+  (64 zeros first), each hash sha256(prev_hash || "{seq}|{ts_ns}|{kind}|{payload}") as
+  64 lowercase hex digits, and it ends at summary.json's `audit` head when there is one.
 
 Exits 0 when everything holds, 1 with one line per problem otherwise, 2 on bad usage or
 missing Python packages. Needs: pip install pyarrow polars duckdb
@@ -20,6 +24,7 @@ missing Python packages. Needs: pip install pyarrow polars duckdb
 from __future__ import annotations
 
 import decimal
+import hashlib
 import json
 import sys
 from pathlib import Path
@@ -35,6 +40,7 @@ TABLES = [
     "positions",
     "equity",
     "control",
+    "audit",
 ]
 
 # The decimal columns of each table, as documented in schemas/src/arrow/records.rs.
@@ -48,6 +54,7 @@ DECIMALS = {
     "positions": ["qty", "avg_price", "mark", "cash", "realized_pnl", "unrealized_pnl", "fees"],
     "equity": ["equity", "realized_pnl", "unrealized_pnl", "fees", "gross_exposure", "peak"],
     "control": [],
+    "audit": [],
 }
 
 # The timestamp columns of each table (`ts` where not listed).
@@ -68,6 +75,7 @@ try:
     import pyarrow as pa
     import pyarrow.compute as pc
     import pyarrow.dataset as ds
+    import pyarrow.parquet as pq
 except ImportError as e:
     usage(f"{e}; install the readers with `pip install pyarrow polars duckdb`")
 
@@ -84,6 +92,8 @@ class Checker:
         self.out = out
         self.problems: list[str] = []
         self.rows: dict[str, int] = {}
+        # (entries, last hash) of the audit log, once its chain has been checked.
+        self.audit_head: tuple[int, str] | None = None
 
     def fail(self, message: str) -> None:
         self.problems.append(message)
@@ -160,6 +170,39 @@ class Checker:
         if len(set(sums.values())) != 1:
             self.fail(f"{where}: sums differ between readers: {sums}")
 
+    def audit_chain(self) -> None:
+        """The audit log's chain, recomputed independently of Bot4's Rust."""
+        parts = sorted((self.out / "audit").glob("*.parquet"))
+        if not parts:
+            return
+        prev, seq = "0" * 64, 0
+        for part in parts:
+            table = pq.read_table(part)
+            ts = pc.cast(table["ts"], pa.int64()).to_pylist()
+            rows = zip(
+                table["seq"].to_pylist(),
+                ts,
+                table["kind"].to_pylist(),
+                table["payload"].to_pylist(),
+                table["prev_hash"].to_pylist(),
+                table["hash"].to_pylist(),
+            )
+            for row, (s, t, kind, payload, prev_hash, hash_) in enumerate(rows):
+                where = f"audit/{part.name} row {row} (seq {s})"
+                seq += 1
+                if s != seq:
+                    self.fail(f"{where}: expected seq {seq}")
+                    return
+                if prev_hash != prev:
+                    self.fail(f"{where}: prev_hash is not the previous entry's hash")
+                    return
+                text = f"{s}|{t}|{kind}|{payload}".encode("utf-8")
+                if hashlib.sha256(bytes.fromhex(prev) + text).hexdigest() != hash_:
+                    self.fail(f"{where}: hash does not match its contents")
+                    return
+                prev = hash_
+        self.audit_head = (seq, prev)
+
     def summary(self) -> None:
         path = self.out / "summary.json"
         try:
@@ -173,6 +216,14 @@ class Checker:
             elif key in self.rows and summary[key] != self.rows[key]:
                 self.fail(
                     f"summary.json: {key} = {summary[key]}, but {key}/ holds {self.rows[key]} rows"
+                )
+        head = summary.get("audit")
+        found = self.audit_head
+        if head is not None and found is not None:
+            if (head.get("entries"), head.get("head")) != found:
+                self.fail(
+                    f"summary.json: audit head {head}, but audit/ ends after {found[0]} "
+                    f"entries in {found[1]}"
                 )
         for entry in summary.get("digests", []):
             table, rows = entry[0], entry[1]
@@ -194,6 +245,10 @@ def main(argv: list[str]) -> int:
             checker.table(name)
         except Exception as e:  # noqa: BLE001 (a reader refusing a file is a finding)
             checker.fail(f"{name}/: {type(e).__name__}: {e}")
+    try:
+        checker.audit_chain()
+    except Exception as e:  # noqa: BLE001
+        checker.fail(f"audit/: {type(e).__name__}: {e}")
     checker.summary()
     if checker.problems:
         print(f"read_outputs.py: {out}: {len(checker.problems)} problem(s)", file=sys.stderr)

@@ -12,6 +12,14 @@
 //! positions and the job's health there, and `bot4 status` (or `GET /status` on the
 //! admin endpoint) reads it. Reading it changes nothing.
 
+pub mod admin;
+pub mod cli;
+pub mod client;
+pub mod gpio;
+mod http;
+pub mod kill_file;
+pub mod plane;
+pub mod signals;
 pub mod status;
 
 use std::sync::mpsc;
@@ -19,6 +27,7 @@ use std::time::Instant;
 
 use bot4_schemas::{ControlCommand, ControlSource};
 
+pub use plane::{AdminConfig, ControlPlane, ControlPlaneConfig};
 pub use status::{JobState, PositionStatus, Status, StatusBoard};
 
 /// A lever pulled by a person (or by the hardware switch), on its way into the graph.

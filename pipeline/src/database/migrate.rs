@@ -44,6 +44,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "control_sources",
         include_str!("../../../migrations/20261124000006_control_sources.sql"),
     ),
+    (
+        20261124000007,
+        "audit",
+        include_str!("../../../migrations/20261124000007_audit.sql"),
+    ),
 ];
 
 /// The embedded migrations as sqlx sees them.

@@ -34,14 +34,14 @@ use std::path::PathBuf;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use bot4_operators::audit::{AuditChain, AuditHead};
 use bot4_operators::features::Features;
 use bot4_operators::models::forecaster::Forecaster;
 use bot4_operators::risk::RiskSizer;
 use bot4_operators::signals::bar_signal::BarSignal;
-use bot4_operators::audit::{AuditChain, AuditHead};
 use bot4_schemas::{
-    AuditEntry, BarFeatures, ControlEvent, Decimal, EpochWidth, EquityPoint, ExecutionReport,
-    Fill, Order, OrderAction, Position, ReportStatus, Signal, SymbolRegistry, Tick,
+    AuditEntry, BarFeatures, ControlEvent, Decimal, EpochWidth, EquityPoint, ExecutionReport, Fill,
+    Order, OrderAction, Position, ReportStatus, Signal, SymbolRegistry, Tick,
 };
 use timely::dataflow::operators::vec::{Broadcast, Map};
 use timely::dataflow::operators::{Concat, ConnectLoop, Feedback, Probe};

@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::PipelineError;
 
 /// Every table a replay writes, to Parquet and to the database alike.
-pub const TABLES: [&str; 9] = [
+pub const TABLES: [&str; 10] = [
     "ticks",
     "bar_features",
     "signals",
@@ -25,6 +25,7 @@ pub const TABLES: [&str; 9] = [
     "positions",
     "equity",
     "control",
+    "audit",
 ];
 
 /// Entries an output folder may hold besides the tables.

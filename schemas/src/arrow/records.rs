@@ -8,9 +8,9 @@ use super::{
     decimal_field, f64_field, schema, text_field, ts_field, u64_field, ArrowRecord, Reader, Writer,
 };
 use crate::{
-    Bar, BarFeatures, ControlCommand, ControlEvent, ControlSource, EquityPoint, ExecutionReport, FeatureVector,
-    Fill, Forecast, Liquidity, Order, OrderAction, OrderIntent, OrderKind, Position, ReportStatus,
-    SchemaError, Side, Signal, SymbolRegistry, Tick, TickKind, Urgency, BAR_INPUTS,
+    Bar, BarFeatures, ControlCommand, ControlEvent, ControlSource, EquityPoint, ExecutionReport,
+    FeatureVector, Fill, Forecast, Liquidity, Order, OrderAction, OrderIntent, OrderKind, Position,
+    ReportStatus, SchemaError, Side, Signal, SymbolRegistry, Tick, TickKind, Urgency, BAR_INPUTS,
     BAR_INPUT_NAMES, FORECAST_SCORES, FORECAST_SCORE_NAMES,
 };
 use arrow_schema::{DataType, Field};
@@ -1038,6 +1038,66 @@ impl ArrowRecord for ControlEvent {
                 command: mode[i],
                 source: source[i],
                 reason: reason[i].clone(),
+            })
+            .collect())
+    }
+}
+
+impl ArrowRecord for crate::AuditEntry {
+    const NAME: &'static str = "audit";
+
+    /// `ts`, `seq`, `kind` (`control`, `mode_change`, `parameter_change`), `payload` (JSON
+    /// text, as hashed), and `prev_hash` and `hash` as 64 lowercase hex digits.
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("ts"),
+            u64_field("seq"),
+            text_field("kind", false),
+            text_field("payload", false),
+            text_field("prev_hash", false),
+            text_field("hash", false),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], _reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        let prev: Vec<String> = rows
+            .iter()
+            .map(|e| crate::hash_to_hex(&e.prev_hash))
+            .collect();
+        let hash: Vec<String> = rows.iter().map(|e| crate::hash_to_hex(&e.hash)).collect();
+        Writer::new(Self::schema())
+            .ts(rows.iter().map(|e| e.ts))
+            .u64(rows.iter().map(|e| e.seq))
+            .text(rows.iter().map(|e| Some(e.kind.as_str())))
+            .text(rows.iter().map(|e| Some(e.payload.as_str())))
+            .text(prev.iter().map(|h| Some(h.as_str())))
+            .text(hash.iter().map(|h| Some(h.as_str())))
+            .finish()
+    }
+
+    fn from_batch(batch: &RecordBatch, _reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let ts = r.ts("ts")?;
+        let seq = r.u64("seq")?;
+        let kind = r.parsed(
+            "kind",
+            "one of control, mode_change, parameter_change",
+            crate::AuditKind::parse,
+        )?;
+        let payload = r.text("payload")?;
+        let hex = "a hash of 64 hex digits";
+        let prev_hash = r.parsed("prev_hash", hex, crate::hash_from_hex)?;
+        let hash = r.parsed("hash", hex, crate::hash_from_hex)?;
+        Ok(payload
+            .into_iter()
+            .enumerate()
+            .map(|(i, payload)| crate::AuditEntry {
+                seq: seq[i],
+                ts: ts[i],
+                kind: kind[i],
+                payload,
+                prev_hash: prev_hash[i],
+                hash: hash[i],
             })
             .collect())
     }

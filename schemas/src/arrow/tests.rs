@@ -317,3 +317,75 @@ fn malformed_tick_batches_name_column_and_row() {
 fn bot4_schemas_source(i: usize) -> crate::ControlSource {
     crate::ControlSource::ALL[i % crate::ControlSource::ALL.len()]
 }
+
+fn audit_entry() -> impl Strategy<Value = AuditEntry> {
+    (
+        1u64..u64::MAX,
+        any::<i64>(),
+        0usize..AuditKind::ALL.len(),
+        any::<String>(),
+        any::<[u8; 32]>(),
+        any::<[u8; 32]>(),
+    )
+        .prop_map(|(seq, ts, kind, payload, prev_hash, hash)| AuditEntry {
+            seq,
+            ts,
+            kind: AuditKind::ALL[kind],
+            payload,
+            prev_hash,
+            hash,
+        })
+}
+
+proptest! {
+    #[test]
+    fn audit_entries_round_trip(rows in proptest::collection::vec(audit_entry(), 0..30)) {
+        round_trip(&rows)?;
+    }
+}
+
+#[test]
+fn audit_hashes_are_lowercase_hex_and_malformed_ones_name_the_row() {
+    let entry = AuditEntry {
+        seq: 1,
+        ts: 5,
+        kind: AuditKind::ParameterChange,
+        payload: "{\"name\":\"ä\"}".into(),
+        prev_hash: [0; 32],
+        hash: [0xAB; 32],
+    };
+    let b = AuditEntry::to_batch(std::slice::from_ref(&entry), &registry()).unwrap();
+    let hash = b.column_by_name("hash").unwrap();
+    let hash = hash.as_any().downcast_ref::<StringArray>().unwrap();
+    assert_eq!(hash.value(0), "ab".repeat(32));
+
+    let columns = |hash: &str, kind: &str| {
+        batch(vec![
+            ("ts", Arc::new(Int64Array::from(vec![1, 2])) as ArrayRef),
+            ("seq", Arc::new(Int64Array::from(vec![1, 2]))),
+            ("kind", Arc::new(StringArray::from(vec!["control", kind]))),
+            ("payload", Arc::new(StringArray::from(vec!["{}", "{}"]))),
+            (
+                "prev_hash",
+                Arc::new(StringArray::from(vec!["00".repeat(32), "00".repeat(32)])),
+            ),
+            (
+                "hash",
+                Arc::new(StringArray::from(vec!["00".repeat(32), hash.to_owned()])),
+            ),
+        ])
+    };
+    let ok = AuditEntry::from_batch(&columns(&"CD".repeat(32), "mode_change"), &registry());
+    assert_eq!(ok.unwrap()[1].hash, [0xcd; 32]);
+    let e = AuditEntry::from_batch(&columns(&"0".repeat(63), "control"), &registry())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("`hash`") && e.contains("row 1"), "{e}");
+    let e = AuditEntry::from_batch(&columns(&"00".repeat(32), "edit"), &registry())
+        .unwrap_err()
+        .to_string();
+    assert!(
+        e.contains("`kind`") && e.contains("row 1") && e.contains("edit"),
+        "{e}"
+    );
+}

@@ -540,7 +540,8 @@ impl PgRecord for EquityPoint {
 
 impl PgRecord for ControlEvent {
     const TABLE: &'static str = "control";
-    const COLUMNS: &'static [&'static str] = &["run_id", "ts", "ts_ns", "seq", "mode", "source", "reason"];
+    const COLUMNS: &'static [&'static str] =
+        &["run_id", "ts", "ts_ns", "seq", "mode", "source", "reason"];
 
     fn encode(&self, ctx: RowContext<'_>, out: &mut CopyBuf) -> Result<(), String> {
         out.row(fields::<Self>());
@@ -550,6 +551,33 @@ impl PgRecord for ControlEvent {
         out.text(self.command.as_str());
         out.text(self.source.as_str());
         out.text(&self.reason);
+        Ok(())
+    }
+}
+
+impl PgRecord for bot4_schemas::AuditEntry {
+    const TABLE: &'static str = "audit";
+    const COLUMNS: &'static [&'static str] = &[
+        "run_id",
+        "ts",
+        "ts_ns",
+        "seq",
+        "kind",
+        "payload",
+        "prev_hash",
+        "hash",
+    ];
+
+    /// The payload's bytes as hashed; the hashes as 64 lowercase hex digits.
+    fn encode(&self, ctx: RowContext<'_>, out: &mut CopyBuf) -> Result<(), String> {
+        out.row(fields::<Self>());
+        out.uuid(ctx.run_id);
+        out.ts(self.ts);
+        out.u64(self.seq, "seq")?;
+        out.text(self.kind.as_str());
+        out.text(&self.payload);
+        out.text(&bot4_schemas::hash_to_hex(&self.prev_hash));
+        out.text(&bot4_schemas::hash_to_hex(&self.hash));
         Ok(())
     }
 }
