@@ -50,6 +50,7 @@ fn log() -> (Vec<AuditEntry>, AuditHead) {
                     command,
                     source: ControlSource::ALL[i as usize % ControlSource::ALL.len()],
                     reason: format!("step {i}: \"quoted\", ünïcode"),
+                    parameter: None,
                 };
                 if i % 3 == 0 {
                     entries.push(chain.append(ts, AuditKind::Control, control_payload(&event)));
@@ -245,6 +246,7 @@ fn malformed_inputs_are_clear_errors() {
         command: ControlCommand::Pause,
         source: ControlSource::File,
         reason: "x".into(),
+        parameter: None,
     };
     let mut writer = PartWriter::<ControlEvent>::create_at(
         &other.join("audit/part-00000-0000.parquet"),

@@ -1,6 +1,7 @@
 //! The levers on a running job, through the real `bot4` command: a replay paced at a
 //! multiple of real time is paused with `bot4 control`, killed by the kill file and
-//! paused again by SIGUSR2 while `bot4 status` watches; every lever reaches the control
+//! paused again by SIGUSR2 while `bot4 status` watches, and a parameter change is
+//! accepted (a bad one refused); every lever reaches the control
 //! table with its source, the job ends flat and latched in Emergency, and
 //! `bot4 audit verify` finds its trail intact.
 
@@ -44,8 +45,8 @@ fn pause_kill_file_and_signal_move_a_running_job_and_are_audited() {
     let dir = TempDir::new().expect("a temporary folder");
     let input = dir.path().join("market");
     // Eight symbols for six hours; at 1 200× real time the replay takes 18 s. The
-    // trail: three events and two mode changes (the Pause inside Emergency changes
-    // nothing).
+    // trail: four events, a parameter change and two mode changes (the Pause inside
+    // Emergency changes nothing).
     generate_market(market_config(8, 6 * 3_600, 1, 4.0), &input);
     let (out, admin, kill) = (
         dir.path().join("out"),
@@ -77,6 +78,46 @@ fn pause_kill_file_and_signal_move_a_running_job_and_are_audited() {
     wait_for("the job to run", || status(&admin)["state"] == "running");
     assert_eq!(status(&admin)["mode"], "normal");
 
+    // A parameter change is accepted (and takes effect only after the cooldown); an
+    // unknown parameter or a bad value is refused, and nothing reaches the job.
+    let set = run_bot4(
+        &[
+            "control",
+            "set",
+            "safety.stale_after",
+            "5m",
+            "--reason",
+            "slow feed",
+            "--admin-file",
+            &path(&admin),
+        ],
+        TIMEOUT,
+    );
+    assert!(set.status.success(), "{}", set.describe());
+    assert!(
+        set.stdout
+            .starts_with("accepted: set safety.stale_after = 5m"),
+        "{}",
+        set.stdout
+    );
+    for (name, value, says) in [
+        ("risk.leverage", "3", "unknown parameter"),
+        ("orders.reduce_to", "2", "not a fraction"),
+    ] {
+        let refused = run_bot4(
+            &["control", "set", name, value, "--admin-file", &path(&admin)],
+            TIMEOUT,
+        );
+        assert!(
+            !refused.status.success() && refused.stderr.contains(says),
+            "{}",
+            refused.describe()
+        );
+    }
+    wait_for("the change's event", || {
+        status(&admin)["control_events"] == 1
+    });
+
     let paused = run_bot4(
         &[
             "control",
@@ -107,7 +148,7 @@ fn pause_kill_file_and_signal_move_a_running_job_and_are_audited() {
         .expect("kill(1)");
     assert!(signalled.success());
     wait_for("the signal's event", || {
-        status(&admin)["control_events"] == 3
+        status(&admin)["control_events"] == 4
     });
     assert_eq!(
         status(&admin)["mode"],
@@ -137,12 +178,13 @@ fn pause_kill_file_and_signal_move_a_running_job_and_are_audited() {
     assert_eq!(
         levers,
         [
+            (ControlCommand::Set, ControlSource::Admin, "slow feed"),
             (ControlCommand::Pause, ControlSource::Admin, "ops check"),
             (ControlCommand::Emergency, ControlSource::KillFile, "drill"),
             (ControlCommand::Pause, ControlSource::Signal, "SIGUSR2"),
         ]
     );
-    let pause_at = control[0].ts;
+    let pause_at = control[1].ts;
     let orders: Vec<Order> = table(&out, &registry);
     let growing: Vec<&Order> = orders
         .iter()
@@ -162,8 +204,52 @@ fn pause_kill_file_and_signal_move_a_running_job_and_are_audited() {
     let verified = run_bot4(&["audit", "verify", &path(&out)], TIMEOUT);
     assert!(verified.status.success(), "{}", verified.describe());
     assert!(
-        verified.stdout.contains("audit: 5 entries, chain intact"),
+        verified.stdout.contains("audit: 7 entries, chain intact"),
         "{}",
         verified.stdout
     );
+}
+
+#[test]
+fn a_paced_job_behind_its_market_pauses_on_clock_skew() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let input = dir.path().join("market");
+    generate_market(market_config(4, 3_600, 1, 4.0), &input);
+    let out = dir.path().join("out");
+    let path = |p: &Path| p.display().to_string();
+    // A microsecond of tolerance: a paced reader is always a little behind the clock.
+    let run = run_bot4(
+        &[
+            "replay",
+            "--input",
+            &path(&input),
+            "--out",
+            &path(&out),
+            "--bar",
+            TEST_BAR,
+            "--quiet",
+            "--no-signals",
+            "--pace",
+            "3600",
+            "--max-clock-skew",
+            "1us",
+        ],
+        TIMEOUT,
+    );
+    assert!(run.status.success(), "{}", run.describe());
+    let control: Vec<ControlEvent> = table(&out, &registry_of(&input));
+    assert!(!control.is_empty(), "the trigger fired");
+    for event in &control {
+        assert_eq!(
+            (event.command, event.source),
+            (ControlCommand::Pause, ControlSource::ClockSkew),
+            "the trigger only pauses, never lifts: {control:?}"
+        );
+        assert!(
+            event.reason.contains("behind the local clock"),
+            "{}",
+            event.reason
+        );
+    }
+    assert!(run.stdout.contains("final mode pause"), "{}", run.stdout);
 }

@@ -259,6 +259,7 @@ fn the_client_commands_work_against_a_job() {
     let admin_file = Some(job.admin_file.clone());
     let line = control_command(&ControlArgs {
         mode: "emergency".into(),
+        parameter: Vec::new(),
         reason: Some("testing the lever".into()),
         admin_file: admin_file.clone(),
     })
@@ -275,6 +276,7 @@ fn the_client_commands_work_against_a_job() {
     );
     let line = control_command(&ControlArgs {
         mode: "resume".into(),
+        parameter: Vec::new(),
         reason: None,
         admin_file: admin_file.clone(),
     })
@@ -320,6 +322,7 @@ fn the_client_explains_a_missing_file_a_dead_job_and_a_stale_token() {
     let missing = dir.path().join("nothing.json");
     let err = control_command(&ControlArgs {
         mode: "pause".into(),
+        parameter: Vec::new(),
         reason: None,
         admin_file: Some(missing.clone()),
     })
@@ -358,6 +361,7 @@ fn the_client_explains_a_missing_file_a_dead_job_and_a_stale_token() {
     .expect("write");
     let err = control_command(&ControlArgs {
         mode: "pause".into(),
+        parameter: Vec::new(),
         reason: None,
         admin_file: Some(stale),
     })

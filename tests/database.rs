@@ -249,14 +249,14 @@ fn a_replay_writes_every_table_and_a_replay_from_the_database_repeats_it() {
     let migrated = run_bot4(&["migrate", "--database-url", &url], LIMIT);
     assert!(migrated.status.success(), "{}", migrated.describe());
     assert!(
-        migrated.stdout.contains("7 applied, 0 already there")
+        migrated.stdout.contains("8 applied, 0 already there")
             && migrated.stdout.contains("plain PostgreSQL"),
         "{}",
         migrated.stdout
     );
     let again = run_bot4(&["migrate", "--database-url", &url], LIMIT);
     assert!(
-        again.stdout.contains("0 applied, 7 already there"),
+        again.stdout.contains("0 applied, 8 already there"),
         "{}",
         again.stdout
     );
@@ -568,6 +568,7 @@ fn control(seq: u64, reason: &str) -> ControlEvent {
         command: ControlCommand::Pause,
         source: ControlSource::Admin,
         reason: reason.into(),
+        parameter: None,
     }
 }
 

@@ -385,3 +385,82 @@ fn the_drawdown_limits_move_the_system_to_reduce_then_emergency() {
     );
     assert_eq!(control_and_audit(&runs[1], &registry), (control, audit));
 }
+
+#[test]
+fn a_parameter_change_takes_effect_only_after_its_cooldown() {
+    let dir = TempDir::new().expect("a temporary folder");
+    let input = market(dir.path());
+    let registry = registry_of(&input);
+    let free = replay_with(&input, dir.path(), "free", 1, &[]);
+    let times = new_order_times(&free);
+    assert!(times.len() >= 6, "too few orders: {times:?}");
+    let asked = times[times.len() / 3];
+    let cooldown: Nanos = 30 * 60 * 1_000_000_000;
+    let effective = asked + cooldown;
+    let growing_from = |run: &Run, t: Nanos| {
+        run.orders
+            .iter()
+            .filter(|o| o.action == OrderAction::New && o.ts >= t && !o.reduces_exposure)
+            .count()
+    };
+    assert!(
+        growing_from(&free, effective) > 0,
+        "the uncontrolled run opens positions after the change is in effect"
+    );
+    assert!(
+        free.orders
+            .iter()
+            .any(|o| o.ts >= asked && o.ts < effective),
+        "and trades during the cooldown, which the change must not touch"
+    );
+    // A cap of one unit of quote currency: no order can open anything once in effect.
+    let control = dir.path().join("set.control.csv");
+    std::fs::write(
+        &control,
+        format!("ts,mode,reason,parameter,value\n{asked},set,tighten,orders.max_notional,1\n"),
+    )
+    .expect("the control file");
+    let mut outs = Vec::new();
+    for workers in [1, 2] {
+        let out = dir.path().join(format!("capped-w{workers}"));
+        let mut opts = replay_options(&input, &out, workers);
+        opts.control = Some(control.clone());
+        opts.strategy.safety.parameter_cooldown_ns = cooldown;
+        run_replay(&opts);
+        outs.push(out);
+    }
+    let capped = Run {
+        orders: table(&outs[0], &registry),
+        reports: table(&outs[0], &registry),
+        fills: table(&outs[0], &registry),
+        out: outs[0].clone(),
+    };
+    assert_eq!(
+        capped.before(effective),
+        free.before(effective),
+        "nothing changes before the cooldown has passed"
+    );
+    assert_eq!(
+        growing_from(&capped, effective),
+        0,
+        "nothing opens after it"
+    );
+    let (events, audit) = control_and_audit(&outs[0], &registry);
+    assert_eq!(events.len(), 1);
+    assert_eq!(events[0].command, ControlCommand::Set);
+    let change = audit
+        .iter()
+        .find(|e| e.kind == bot4_schemas::AuditKind::ParameterChange)
+        .expect("the change is audited");
+    let payload: serde_json::Value = serde_json::from_str(&change.payload).expect("JSON");
+    assert_eq!(payload["name"], "orders.max_notional");
+    assert_eq!(payload["old"], "none");
+    assert_eq!(payload["new"], "1");
+    assert_eq!(payload["effective_ts"], effective);
+    bot4_operators::audit::verify(&audit, None).expect("an intact chain");
+    assert_eq!(
+        digests(&outs[1], &registry),
+        digests(&outs[0], &registry),
+        "2 workers against 1"
+    );
+}

@@ -12,11 +12,13 @@
 
 pub mod audit;
 pub mod bars;
+pub mod clock_skew;
 pub mod equity;
 pub mod features;
 pub mod indicators;
 pub mod models;
 pub mod orders;
+pub mod parameters;
 pub mod positions;
 pub mod risk;
 pub mod safety_gate;

@@ -36,6 +36,7 @@ use bot4_schemas::{
 };
 use rust_decimal::prelude::FromPrimitive;
 
+use crate::parameters::ParameterChange;
 use crate::safety_gate::Mode;
 
 /// Parameters of [`OrderManager`].
@@ -45,6 +46,9 @@ pub struct OrderConfig {
     pub limit_ttl_ns: Nanos,
     /// The first stage of Reduce: the fraction of each position kept on entering it.
     pub reduce_to: f64,
+    /// A cap on each symbol's position plus open orders, in quote currency at the far
+    /// touch, on top of the intent's own limit; none by default (a run-time parameter).
+    pub max_notional: Option<Decimal>,
 }
 
 impl Default for OrderConfig {
@@ -52,6 +56,7 @@ impl Default for OrderConfig {
         Self {
             limit_ttl_ns: 20_000_000_000,
             reduce_to: 0.5,
+            max_notional: None,
         }
     }
 }
@@ -63,6 +68,18 @@ struct OpenOrder {
     price: Decimal,
     remaining: Decimal,
     cancelling: bool,
+}
+
+impl OrderConfig {
+    /// Apply a change of one of the order stage's parameters; others are ignored.
+    pub fn apply(&mut self, change: &ParameterChange) {
+        match *change {
+            ParameterChange::OrderMaxNotional(cap) => self.max_notional = cap,
+            ParameterChange::OrderLimitTtl(ttl) => self.limit_ttl_ns = ttl,
+            ParameterChange::OrderReduceTo(f) => self.reduce_to = f,
+            _ => {}
+        }
+    }
 }
 
 /// Order state of one symbol.
@@ -99,6 +116,12 @@ impl OrderManager {
     /// The mode the manager is in.
     pub fn mode(&self) -> Mode {
         self.mode
+    }
+
+    /// Apply a parameter change now in effect; changes of other stages' parameters are
+    /// ignored. Orders already sent keep their terms.
+    pub fn apply(&mut self, change: &ParameterChange) {
+        self.config.apply(change);
     }
 
     /// Enter the safety controller's `mode` at event time `now`, sending what it asks
@@ -274,7 +297,18 @@ impl OrderManager {
             .filter(|o| o.side == side)
             .map(|o| o.remaining)
             .sum();
-        let room = intent.max_position - side.sign() * self.position - all_open;
+        let reference = match side {
+            Side::Buy => intent.ask,
+            Side::Sell => intent.bid,
+        };
+        let limit = match self.config.max_notional {
+            Some(cap) if reference > Decimal::ZERO => self
+                .instrument
+                .floor_qty(cap / reference)
+                .min(intent.max_position),
+            _ => intent.max_position,
+        };
+        let room = limit - side.sign() * self.position - all_open;
         let mut qty = need.min(room);
         if self.mode != Mode::Normal {
             // Outside Normal only reductions go out: with every open order on this side
@@ -301,10 +335,6 @@ impl OrderManager {
                     Side::Sell => intent.ask,
                 },
             ),
-        };
-        let reference = match side {
-            Side::Buy => intent.ask,
-            Side::Sell => intent.bid,
         };
         // Flattening is never held back by the minimum notional (a remainder below it
         // could otherwise never be closed) nor by a missing price: it is a market order.
@@ -436,6 +466,31 @@ mod tests {
             (OrderKind::Market, Decimal::new(5, 1), 30)
         );
         assert_eq!(m.position(), Decimal::new(5, 1));
+    }
+
+    #[test]
+    fn a_notional_cap_limits_new_exposure_and_applies_as_a_parameter() {
+        let mut m = OrderManager::new(SymbolId(0), btc(), OrderConfig::default());
+        m.apply(&ParameterChange::OrderMaxNotional(Some(Decimal::from(
+            25_000,
+        ))));
+        let mut out = Vec::new();
+        m.on_intent(&intent(10, Decimal::ONE, Urgency::Aggressive), &mut out);
+        // 25,000 at the ask of 50,000.1: 0.4999 BTC, not the 1 asked for.
+        assert_eq!(out[0].qty, Decimal::new(4999, 4));
+        m.apply(&ParameterChange::OrderMaxNotional(None));
+        let mut more = Vec::new();
+        m.on_intent(&intent(20, Decimal::ONE, Urgency::Aggressive), &mut more);
+        assert_eq!(
+            more[0].qty,
+            Decimal::new(5001, 4),
+            "the rest, once the cap is lifted"
+        );
+        m.apply(&ParameterChange::SoftDrawdown(None));
+        assert_eq!(
+            m.config.max_notional, None,
+            "another stage's parameter changes nothing"
+        );
     }
 
     #[test]

@@ -70,7 +70,8 @@ impl SafetyGate {
     /// use bot4_operators::safety_gate::{Mode, SafetyGate};
     /// use bot4_schemas::{ControlCommand, ControlEvent, ControlSource};
     /// let mut gate = SafetyGate::default();
-    /// let ev = |command| ControlEvent { ts: 0, seq: 0, command, source: ControlSource::Admin, reason: String::new() };
+    /// let ev = |command| ControlEvent { ts: 0, seq: 0, command, source: ControlSource::Admin,
+    ///     reason: String::new(), parameter: None };
     /// gate.on_control(&ev(ControlCommand::Emergency));
     /// gate.on_control(&ev(ControlCommand::Normal));
     /// assert_eq!(gate.mode(), Mode::Emergency, "latched");
@@ -79,6 +80,8 @@ impl SafetyGate {
     /// ```
     pub fn on_control(&mut self, event: &ControlEvent) -> bool {
         let next = match (self.mode, event.command) {
+            // A parameter change leaves the mode as it is.
+            (mode, ControlCommand::Set) => mode,
             (Mode::Emergency, ControlCommand::Reset) => Mode::Normal,
             (Mode::Emergency, _) => Mode::Emergency,
             (_, ControlCommand::Normal | ControlCommand::Reset) => Mode::Normal,
@@ -153,6 +156,7 @@ mod tests {
             Just(ControlCommand::Reduce),
             Just(ControlCommand::Emergency),
             Just(ControlCommand::Reset),
+            Just(ControlCommand::Set),
         ]
     }
 
@@ -164,7 +168,7 @@ mod tests {
             let mut gate = SafetyGate::default();
             let mut latched = false;
             for c in commands {
-                gate.on_control(&ControlEvent { ts: 0, seq: 0, command: c, source: bot4_schemas::ControlSource::File, reason: String::new() });
+                gate.on_control(&ControlEvent { ts: 0, seq: 0, command: c, source: bot4_schemas::ControlSource::File, reason: String::new(), parameter: None });
                 latched = match c { ControlCommand::Emergency => true, ControlCommand::Reset => false, _ => latched };
                 prop_assert_eq!(latched, gate.mode() == Mode::Emergency);
             }

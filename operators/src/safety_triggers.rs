@@ -26,6 +26,7 @@ use std::collections::{BTreeMap, BTreeSet, VecDeque};
 
 use bot4_schemas::{ControlCommand, ControlEvent, ControlSource, Nanos, SymbolId};
 
+use crate::parameters::ParameterChange;
 use crate::safety_gate::{Mode, SafetyGate};
 
 /// Sequence numbers of automatic control events start here, after those of control
@@ -51,6 +52,12 @@ pub struct TriggerConfig {
     pub breaker_cooldown_ns: Nanos,
     /// A symbol without a tick for this long is stale; `None` disables.
     pub stale_after_ns: Option<Nanos>,
+    /// How long after it is asked for a parameter change takes effect.
+    pub parameter_cooldown_ns: Nanos,
+    /// The largest tolerated skew between the market's event time and the local clock
+    /// (checked where there is a local clock: a live or paced run; see
+    /// [`crate::clock_skew`]); `None` disables.
+    pub max_clock_skew_ns: Option<Nanos>,
 }
 
 impl Default for TriggerConfig {
@@ -62,6 +69,8 @@ impl Default for TriggerConfig {
             breaker_window_ns: 60_000_000_000,
             breaker_cooldown_ns: 300_000_000_000,
             stale_after_ns: Some(120_000_000_000),
+            parameter_cooldown_ns: 24 * 3_600_000_000_000,
+            max_clock_skew_ns: Some(2_000_000_000),
         }
     }
 }
@@ -106,6 +115,22 @@ impl SafetyTriggers {
         self.gate.mode()
     }
 
+    /// Apply a parameter change now in effect; other stages' parameters are ignored.
+    pub fn apply(&mut self, change: &ParameterChange) {
+        match *change {
+            ParameterChange::SoftDrawdown(limit) => self.config.soft_drawdown = limit,
+            ParameterChange::HardDrawdown(limit) => self.config.hard_drawdown = limit,
+            ParameterChange::StaleAfter(after) => self.config.stale_after_ns = after,
+            ParameterChange::BreakerRejects(n) => self.config.breaker_rejects = n,
+            _ => {}
+        }
+    }
+
+    /// The limits in force.
+    pub fn config(&self) -> &TriggerConfig {
+        &self.config
+    }
+
     /// The symbols now stale.
     pub fn stale(&self) -> impl Iterator<Item = SymbolId> + '_ {
         self.stale.iter().copied()
@@ -113,7 +138,17 @@ impl SafetyTriggers {
 
     /// Learn of a control event (anyone's, the triggers' own included).
     pub fn on_control(&mut self, event: &ControlEvent) {
-        if self.gate.on_control(event) {
+        self.gate.on_control(event);
+        // Whoever last asked for the mode in force owns it, even if it was already in
+        // force: a person's Pause during the breaker's is the person's.
+        let asked = match event.command {
+            ControlCommand::Normal | ControlCommand::Reset => Some(Mode::Normal),
+            ControlCommand::Pause => Some(Mode::Pause),
+            ControlCommand::Reduce => Some(Mode::Reduce),
+            ControlCommand::Emergency => Some(Mode::Emergency),
+            ControlCommand::Set => None,
+        };
+        if asked == Some(self.gate.mode()) {
             self.cause = Some(event.source);
         }
     }
@@ -296,6 +331,7 @@ impl SafetyTriggers {
             command,
             source,
             reason,
+            parameter: None,
         };
         self.emitted += 1;
         // For the rest of this call only (see `on_epoch_end`).
@@ -374,6 +410,7 @@ mod tests {
             command: ControlCommand::Reset,
             source: ControlSource::Admin,
             reason: "reviewed".into(),
+            parameter: None,
         });
         end(&mut t, 3 * S, Some(0.22), &mut out);
         assert_eq!(out.len(), 1, "the person's reset is not overridden");
@@ -394,6 +431,7 @@ mod tests {
             command: ControlCommand::Pause,
             source: ControlSource::File,
             reason: String::new(),
+            parameter: None,
         });
         let mut out = Vec::new();
         end(&mut t, S, Some(0.16), &mut out);
@@ -455,6 +493,7 @@ mod tests {
             command: ControlCommand::Pause,
             source: ControlSource::Admin,
             reason: "looking into it".into(),
+            parameter: None,
         });
         end(&mut t, 400 * S, None, &mut out);
         assert_eq!(out.len(), 1);

@@ -193,6 +193,7 @@ impl Loop {
             command,
             source: ControlSource::File,
             reason: String::new(),
+            parameter: None,
         };
         let latched = self.gate.mode() == Mode::Emergency;
         self.gate.on_control(&event);

@@ -354,6 +354,14 @@ struct RunArgs {
     /// minutes); 0 turns it off.
     #[arg(long, default_value_t = 20)]
     breaker_rejects: u32,
+    /// How long after it is asked for (`bot4 control set`, or a `set` row of the control
+    /// file) a parameter change takes effect, in event time.
+    #[arg(long, default_value = "24h")]
+    parameter_cooldown: String,
+    /// With --pace (or a live market): the largest skew between the market's time and the
+    /// local clock before trading pauses; 0 turns the trigger off.
+    #[arg(long, default_value = "2s")]
+    max_clock_skew: String,
     #[command(flatten)]
     levers: bot4_pipeline::control::cli::ControlPlaneArgs,
 }
@@ -374,6 +382,11 @@ impl RunArgs {
         strategy.safety.stale_after_ns =
             parse_optional_interval(&self.stale_after).context("--stale-after")?;
         strategy.safety.breaker_rejects = self.breaker_rejects;
+        strategy.safety.parameter_cooldown_ns = parse_optional_interval(&self.parameter_cooldown)
+            .context("--parameter-cooldown")?
+            .unwrap_or(0);
+        strategy.safety.max_clock_skew_ns =
+            parse_optional_interval(&self.max_clock_skew).context("--max-clock-skew")?;
         if let Some(pace) = self.pace {
             anyhow::ensure!(
                 pace.is_finite() && pace > 0.0,

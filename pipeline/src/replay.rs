@@ -8,9 +8,11 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use bot4_operators::audit::AuditHead;
+use bot4_operators::clock_skew::{ClockSkewConfig, ClockSkewMonitor};
 use bot4_operators::safety_triggers::MANUAL_SEQ_BASE;
 use bot4_schemas::{
-    ArrowRecord, ControlEvent, EpochWidth, EquityPoint, Fill, Nanos, Order, SymbolRegistry, Tick,
+    ArrowRecord, ControlEvent, ControlSource, EpochWidth, EquityPoint, Fill, Nanos, Order,
+    SymbolRegistry, Tick,
 };
 use indicatif::{ProgressBar, ProgressStyle};
 use timely::dataflow::InputHandleVec;
@@ -330,6 +332,17 @@ fn run(
             requests: requests.lock().unwrap_or_else(|e| e.into_inner()).take(),
             manual: 0,
             now: 0,
+            // Only a paced run has a local clock to compare the market's time with.
+            clock: strategy
+                .safety
+                .max_clock_skew_ns
+                .filter(|_| pace.is_some())
+                .map(|max_skew_ns| {
+                    ClockSkewMonitor::new(ClockSkewConfig {
+                        max_skew_ns,
+                        ..ClockSkewConfig::default()
+                    })
+                }),
         });
         let mut pacer = pace.map(Pacer::new);
 
@@ -348,9 +361,7 @@ fn run(
                 Err(e) => break Err(e),
             };
             for tick in batch.drain(..) {
-                if let Some(pacer) = &mut pacer {
-                    pacer.wait_for(tick.ts);
-                }
+                let local = pacer.as_mut().map(|pacer| pacer.wait_for(tick.ts));
                 let e = epoch.epoch_of(tick.ts);
                 if e > *ticks_in.time() {
                     if let Some(control) = &mut control {
@@ -361,6 +372,9 @@ fn run(
                 }
                 if let Some(control) = &mut control {
                     control.now = tick.ts;
+                    if let Some(local) = local {
+                        control.observe_clock(tick.ts, local, *epoch);
+                    }
                     control.take_requests(*epoch);
                 }
                 ticks_in.send(tick);
@@ -479,6 +493,8 @@ struct ControlInput {
     manual: u64,
     /// The event time the input has reached.
     now: Nanos,
+    /// The clock-skew trigger, in a run with a local clock.
+    clock: Option<ClockSkewMonitor>,
 }
 
 impl ControlInput {
@@ -506,6 +522,26 @@ impl ControlInput {
         self.input.send(event);
     }
 
+    /// Compare a tick's event time with the local clock's; a sustained skew enters a
+    /// Pause from the clock-skew trigger.
+    fn observe_clock(&mut self, event_ts: Nanos, local: Nanos, epoch: EpochWidth) {
+        let Some((command, reason)) = self.clock.as_mut().and_then(|c| c.observe(event_ts, local))
+        else {
+            return;
+        };
+        tracing::warn!(ts = event_ts, reason = %reason, "safety trigger");
+        let event = ControlEvent {
+            ts: self.now.max(epoch.epoch_start(*self.input.time())),
+            seq: MANUAL_SEQ_BASE + self.manual,
+            command,
+            source: ControlSource::ClockSkew,
+            reason,
+            parameter: None,
+        };
+        self.manual += 1;
+        self.send(event, epoch);
+    }
+
     /// Enter every request waiting, at the event time reached: it applies to every
     /// order from there on.
     fn take_requests(&mut self, epoch: EpochWidth) {
@@ -521,6 +557,7 @@ impl ControlInput {
                 command: request.command,
                 source: request.source,
                 reason: request.reason,
+                parameter: request.parameter,
             };
             self.manual += 1;
             tracing::warn!(
@@ -564,8 +601,10 @@ impl Pacer {
         Self { speed, start: None }
     }
 
-    /// Sleep until event time `ts` is due.
-    fn wait_for(&mut self, ts: Nanos) {
+    /// Sleep until event time `ts` is due; returns the local clock's event time then:
+    /// later than `ts` when the reading has fallen behind, never earlier (a tick less
+    /// than 200 µs early is let through without a sleep, and counts as on time).
+    fn wait_for(&mut self, ts: Nanos) -> Nanos {
         let (wall, origin) = *self.start.get_or_insert((Instant::now(), ts));
         let due = Duration::from_secs_f64(((ts - origin).max(0) as f64 / 1e9) / self.speed);
         if let Some(left) = due.checked_sub(wall.elapsed()) {
@@ -573,6 +612,9 @@ impl Pacer {
                 std::thread::sleep(left);
             }
         }
+        let local =
+            origin.saturating_add((wall.elapsed().as_secs_f64() * self.speed * 1e9) as Nanos);
+        local.max(ts)
     }
 }
 

@@ -18,6 +18,9 @@ pub enum ControlCommand {
     Emergency,
     /// Leave a latched Emergency, back to Normal.
     Reset,
+    /// Change a parameter (the event's `parameter`) once the cooldown has passed; the
+    /// mode stays as it is.
+    Set,
 }
 
 impl ControlCommand {
@@ -29,6 +32,7 @@ impl ControlCommand {
             ControlCommand::Reduce => "reduce",
             ControlCommand::Emergency => "emergency",
             ControlCommand::Reset => "reset",
+            ControlCommand::Set => "set",
         }
     }
 
@@ -40,6 +44,7 @@ impl ControlCommand {
             "reduce" => Some(ControlCommand::Reduce),
             "emergency" | "kill" => Some(ControlCommand::Emergency),
             "reset" => Some(ControlCommand::Reset),
+            "set" => Some(ControlCommand::Set),
             _ => None,
         }
     }
@@ -128,4 +133,15 @@ pub struct ControlEvent {
     pub source: ControlSource,
     /// Why, for the audit trail.
     pub reason: String,
+    /// For `set`: the parameter and its new value.
+    pub parameter: Option<Parameter>,
+}
+
+/// A parameter's new value, as asked for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Parameter {
+    /// Its name, e.g. `orders.max_notional`.
+    pub name: String,
+    /// The value, as text.
+    pub value: String,
 }

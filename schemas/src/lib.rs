@@ -29,7 +29,7 @@ mod time;
 pub use crate::arrow::{ArrowRecord, OhlcvColumns};
 pub use audit::{hash_from_hex, hash_to_hex, AuditEntry, AuditKind};
 pub use bar::Bar;
-pub use control::{ControlCommand, ControlEvent, ControlSource};
+pub use control::{ControlCommand, ControlEvent, ControlSource, Parameter};
 pub use decimal::{decimal_from_f64, to_scaled_i128, ARROW_DECIMAL_PRECISION, ARROW_DECIMAL_SCALE};
 pub use equity::EquityPoint;
 pub use error::SchemaError;

@@ -17,6 +17,7 @@ fn pause() -> ControlEvent {
         command: ControlCommand::Pause,
         source: ControlSource::Admin,
         reason: "maintenance".into(),
+        parameter: None,
     }
 }
 

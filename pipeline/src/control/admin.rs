@@ -151,6 +151,12 @@ struct ControlBody {
     mode: String,
     #[serde(default)]
     reason: Option<String>,
+    /// For `set`: the parameter's name.
+    #[serde(default)]
+    parameter: Option<String>,
+    /// For `set`: its new value.
+    #[serde(default)]
+    value: Option<String>,
 }
 
 /// The running endpoint: its accept thread, and the admin file it owns.
@@ -475,7 +481,7 @@ fn parse_control(body: &[u8]) -> Result<ControlRequest, String> {
     })?;
     let command = ControlCommand::parse(&body.mode).ok_or_else(|| {
         format!(
-            "unknown mode {:?}: use pause, resume, reduce, emergency or reset",
+            "unknown mode {:?}: use pause, resume, reduce, emergency, reset or set",
             body.mode
         )
     })?;
@@ -489,10 +495,21 @@ fn parse_control(body: &[u8]) -> Result<ControlRequest, String> {
         "" => format!("bot4 control {}", command.as_str()),
         text => text.to_owned(),
     };
+    let parameter = match (command, body.parameter, body.value) {
+        (ControlCommand::Set, Some(name), Some(value)) => {
+            Some(bot4_operators::parameters::checked(&name, &value)?)
+        }
+        (ControlCommand::Set, _, _) => {
+            return Err("`set` needs a parameter and a value".to_owned());
+        }
+        (_, None, None) => None,
+        _ => return Err("only `set` takes a parameter and a value".to_owned()),
+    };
     Ok(ControlRequest {
         command,
         source: ControlSource::Admin,
         reason,
+        parameter,
         received: Instant::now(),
     })
 }

@@ -101,12 +101,18 @@ fn admin_file_or_default(given: Option<&PathBuf>) -> Result<PathBuf, PipelineErr
     })
 }
 
-/// `bot4 control`: ask a running job for a mode.
+/// `bot4 control`: ask a running job for a mode, or (`set NAME VALUE`) for a parameter
+/// change, which takes effect after the job's cooldown.
 #[derive(Debug, Clone, Args)]
 pub struct ControlArgs {
-    /// The mode.
-    #[arg(value_parser = ["pause", "resume", "reduce", "emergency", "reset"])]
+    /// The mode, or `set`.
+    #[arg(value_parser = ["pause", "resume", "reduce", "emergency", "reset", "set"])]
     pub mode: String,
+    /// With `set`: the parameter (orders.max_notional, orders.limit_ttl,
+    /// orders.reduce_to, safety.soft_drawdown, safety.hard_drawdown, safety.stale_after,
+    /// safety.breaker_rejects) and its new value.
+    #[arg(num_args = 0..=2, value_names = ["NAME", "VALUE"])]
+    pub parameter: Vec<String>,
     /// Why, for the audit trail (at most 500 characters).
     #[arg(long)]
     pub reason: Option<String>,
@@ -142,7 +148,26 @@ pub enum CommandError {
 /// Run `bot4 control`; returns the line to print, e.g. `accepted: pause`.
 pub fn control_command(args: &ControlArgs) -> Result<String, CommandError> {
     let client = AdminClient::from_admin_file(&admin_file_or_default(args.admin_file.as_ref())?)?;
-    let accepted = client.control(&args.mode, args.reason.as_deref())?;
+    let accepted = match (args.mode.as_str(), args.parameter.as_slice()) {
+        ("set", [name, value]) => {
+            let accepted = client.set(name, value, args.reason.as_deref())?;
+            return Ok(format!(
+                "accepted: {} {name} = {value} (in effect after the job's cooldown)",
+                accepted.as_str()
+            ));
+        }
+        ("set", _) => {
+            return Err(CommandError::Config(PipelineError::Config(
+                "`bot4 control set` needs a parameter and a value".into(),
+            )))
+        }
+        (_, []) => client.control(&args.mode, args.reason.as_deref())?,
+        (mode, _) => {
+            return Err(CommandError::Config(PipelineError::Config(format!(
+                "`bot4 control {mode}` takes no parameter"
+            ))))
+        }
+    };
     Ok(format!("accepted: {}", accepted.as_str()))
 }
 

@@ -105,11 +105,34 @@ impl AdminClient {
     /// Ask the job for a mode (`pause`, `resume`, `reduce`, `emergency`, `reset`).
     /// Returns the mode it accepted.
     pub fn control(&self, mode: &str, reason: Option<&str>) -> Result<ControlCommand, ClientError> {
+        self.control_with(mode, reason, None)
+    }
+
+    /// Ask the job to change `parameter` to `value` (after its cooldown).
+    pub fn set(
+        &self,
+        parameter: &str,
+        value: &str,
+        reason: Option<&str>,
+    ) -> Result<ControlCommand, ClientError> {
+        self.control_with("set", reason, Some((parameter, value)))
+    }
+
+    fn control_with(
+        &self,
+        mode: &str,
+        reason: Option<&str>,
+        parameter: Option<(&str, &str)>,
+    ) -> Result<ControlCommand, ClientError> {
         let command =
             ControlCommand::parse(mode).ok_or_else(|| ClientError::UnknownMode(mode.to_owned()))?;
         let mut body = serde_json::json!({ "mode": command.as_str() });
         if let Some(reason) = reason {
             body["reason"] = reason.into();
+        }
+        if let Some((name, value)) = parameter {
+            body["parameter"] = name.into();
+            body["value"] = value.into();
         }
         let response = self.request("POST", "/control", body.to_string().as_bytes())?;
         let accepted = serde_json::from_slice::<serde_json::Value>(&response)

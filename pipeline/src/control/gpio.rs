@@ -252,6 +252,7 @@ mod hardware {
                         command: ControlCommand::Emergency,
                         source: ControlSource::KillSwitch,
                         reason: format!("kill switch pressed (GPIO {})", pin.pin()),
+                        parameter: None,
                         received: Instant::now(),
                     };
                     warn!(

@@ -65,6 +65,7 @@ impl KillFileWatcher {
                 command: ControlCommand::Emergency,
                 source: ControlSource::KillFile,
                 reason,
+                parameter: None,
                 received,
             }
         })

@@ -25,7 +25,7 @@ pub mod status;
 use std::sync::mpsc;
 use std::time::Instant;
 
-use bot4_schemas::{ControlCommand, ControlSource};
+use bot4_schemas::{ControlCommand, ControlSource, Parameter};
 
 pub use plane::{AdminConfig, ControlPlane, ControlPlaneConfig};
 pub use status::{JobState, PositionStatus, Status, StatusBoard};
@@ -39,6 +39,8 @@ pub struct ControlRequest {
     pub source: ControlSource,
     /// Why, as given (for the audit trail).
     pub reason: String,
+    /// For `set`: the parameter and its new value, checked.
+    pub parameter: Option<Parameter>,
     /// When the lever was seen, to measure how long it takes to reach the graph.
     pub received: Instant,
 }

@@ -29,6 +29,7 @@ pub fn request_for_signal(signal: i32) -> Option<ControlRequest> {
         command,
         source: ControlSource::Signal,
         reason: name.to_owned(),
+        parameter: None,
         received: Instant::now(),
     })
 }

@@ -49,6 +49,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "audit",
         include_str!("../../../migrations/20261124000007_audit.sql"),
     ),
+    (
+        20261124000008,
+        "control_parameters",
+        include_str!("../../../migrations/20261124000008_control_parameters.sql"),
+    ),
 ];
 
 /// The embedded migrations as sqlx sees them.

@@ -2,11 +2,14 @@
 //! appended to the run's hash chain on worker 0.
 
 use std::cell::RefCell;
+use std::collections::BTreeMap;
 use std::rc::Rc;
 
-use bot4_operators::audit::{control_payload, mode_change_payload, AuditChain, AuditHead};
+use bot4_operators::audit::{
+    control_payload, mode_change_payload, parameter_change_payload, AuditChain, AuditHead,
+};
 use bot4_operators::safety_gate::SafetyGate;
-use bot4_schemas::{AuditEntry, AuditKind, ControlEvent};
+use bot4_schemas::{AuditEntry, AuditKind, ControlCommand, ControlEvent, Nanos};
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::StreamVec;
@@ -15,11 +18,15 @@ use super::keyed::{stash_message, Stash, Vecs};
 
 /// Chain `control` (every event the gates apply, before the broadcast) into audit
 /// entries on worker 0, epoch by epoch in `(ts, seq)` order: one entry per event and,
-/// after an event that changes the mode, one for the change. `head` follows the chain,
-/// so the run can record it (the summary's `audit`) and a verifier can tell that no
-/// entry was cut from the end.
+/// after an event that changes the mode, one for the change; a parameter change gets
+/// one with its old and new value and when it takes effect (`cooldown` after it was
+/// asked for). `values` are the parameters' values at the start. `head` follows the
+/// chain, so the run can record it (the summary's `audit`) and a verifier can tell that
+/// no entry was cut from the end.
 pub fn audit_trail<'s>(
     control: StreamVec<'s, u64, ControlEvent>,
+    values: BTreeMap<&'static str, String>,
+    cooldown: Nanos,
     head: Rc<RefCell<AuditHead>>,
 ) -> StreamVec<'s, u64, AuditEntry> {
     control.unary_frontier::<Vecs<AuditEntry>, _, _, _>(
@@ -27,6 +34,7 @@ pub fn audit_trail<'s>(
         "AuditTrail",
         move |_cap, _info| {
             let mut chain = AuditChain::new();
+            let mut values = values;
             let mut gate = SafetyGate::default();
             let mut stash: Stash<ControlEvent> = Stash::new();
             move |(input, frontier), output| {
@@ -45,6 +53,24 @@ pub fn audit_trail<'s>(
                             AuditKind::Control,
                             control_payload(event),
                         ));
+                        if let (ControlCommand::Set, Some(p)) = (event.command, &event.parameter) {
+                            let old = values.get(p.name.as_str()).cloned().unwrap_or_default();
+                            session.give(chain.append(
+                                event.ts,
+                                AuditKind::ParameterChange,
+                                parameter_change_payload(
+                                    &p.name,
+                                    &old,
+                                    &p.value,
+                                    event.ts,
+                                    event.ts.saturating_add(cooldown),
+                                    event.source,
+                                ),
+                            ));
+                            if let Some(v) = values.get_mut(p.name.as_str()) {
+                                v.clone_from(&p.value);
+                            }
+                        }
                         let from = gate.mode();
                         if gate.on_control(event) {
                             session.give(chain.append(

@@ -37,6 +37,7 @@ use std::sync::Arc;
 use bot4_operators::audit::{AuditChain, AuditHead};
 use bot4_operators::features::Features;
 use bot4_operators::models::forecaster::Forecaster;
+use bot4_operators::parameters::current_values;
 use bot4_operators::risk::RiskSizer;
 use bot4_operators::signals::bar_signal::BarSignal;
 use bot4_schemas::{
@@ -147,6 +148,7 @@ pub fn build<'s>(
         feedback,
         Arc::clone(&registry),
         s.orders,
+        s.safety.parameter_cooldown_ns,
         ctx.epoch,
     );
     let gated = gate::safety_gate(orders.clone(), broadcast, ctx.epoch);
@@ -202,8 +204,12 @@ pub fn build<'s>(
     )
     .connect_loop(trigger_handle);
     let audit_head = Rc::new(RefCell::new(AuditChain::new().head()));
-    let audit: StreamVec<'s, u64, AuditEntry> =
-        audit::audit_trail(control.clone(), Rc::clone(&audit_head));
+    let audit: StreamVec<'s, u64, AuditEntry> = audit::audit_trail(
+        control.clone(),
+        current_values(&s.orders, &s.safety),
+        s.safety.parameter_cooldown_ns,
+        Rc::clone(&audit_head),
+    );
 
     let probe = ProbeHandle::new();
     let errors: SinkErrors = Rc::new(RefCell::new(None));

@@ -7,6 +7,7 @@ use std::collections::BTreeMap;
 use std::rc::Rc;
 use std::sync::Arc;
 
+use bot4_operators::parameters::PendingChanges;
 use bot4_operators::safety_triggers::{SafetyTriggers, TriggerConfig};
 use bot4_schemas::{
     ControlEvent, EpochWidth, EquityPoint, Nanos, Position, SymbolId, SymbolRegistry,
@@ -65,6 +66,7 @@ pub fn safety_watch<'s>(
                 .map(|i| registry.name(SymbolId(i as u32)).to_owned())
                 .collect();
             let mut triggers = SafetyTriggers::new(config, names);
+            let mut pending = PendingChanges::default();
             let mut stash: Stash<Watched> = Stash::new();
             let mut status = Published::default();
             let mut emitted = Vec::new();
@@ -82,6 +84,7 @@ pub fn safety_watch<'s>(
                     for w in &data {
                         match w {
                             Watched::Control(event) => {
+                                pending.on_control(event, config.parameter_cooldown_ns);
                                 let before = triggers.mode();
                                 triggers.on_control(event);
                                 status.control_events += 1;
@@ -109,7 +112,11 @@ pub fn safety_watch<'s>(
                         }
                     }
                     emitted.clear();
-                    triggers.on_epoch_end(epoch.epoch_start(t + 1), drawdown, &mut emitted);
+                    let now = epoch.epoch_start(t + 1);
+                    for change in pending.due(now) {
+                        triggers.apply(&change);
+                    }
+                    triggers.on_epoch_end(now, drawdown, &mut emitted);
                     for event in &emitted {
                         tracing::warn!(
                             ts = event.ts,

@@ -994,6 +994,8 @@ impl ArrowRecord for ControlEvent {
             text_field("mode", false),
             text_field("source", false),
             text_field("reason", false),
+            text_field("parameter", true),
+            text_field("value", true),
         ])
     }
 
@@ -1004,6 +1006,14 @@ impl ArrowRecord for ControlEvent {
             .text(rows.iter().map(|c| Some(c.command.as_str())))
             .text(rows.iter().map(|c| Some(c.source.as_str())))
             .text(rows.iter().map(|c| Some(c.reason.as_str())))
+            .text(
+                rows.iter()
+                    .map(|c| c.parameter.as_ref().map(|p| p.name.as_str())),
+            )
+            .text(
+                rows.iter()
+                    .map(|c| c.parameter.as_ref().map(|p| p.value.as_str())),
+            )
             .finish()
     }
 
@@ -1017,7 +1027,7 @@ impl ArrowRecord for ControlEvent {
         };
         let mode = r.parsed(
             "mode",
-            "one of normal, pause, reduce, emergency, reset",
+            "one of normal, pause, reduce, emergency, reset, set",
             ControlCommand::parse,
         )?;
         // A control file written before sources were recorded holds replayed events.
@@ -1031,15 +1041,37 @@ impl ArrowRecord for ControlEvent {
             vec![ControlSource::File; r.rows()]
         };
         let reason = r.text("reason")?;
-        Ok((0..r.rows())
-            .map(|i| ControlEvent {
-                ts: ts[i],
-                seq: seq[i],
-                command: mode[i],
-                source: source[i],
-                reason: reason[i].clone(),
+        let (name, value) = if r.has("parameter") {
+            (r.text_opt("parameter")?, r.text_opt("value")?)
+        } else {
+            (vec![None; r.rows()], vec![None; r.rows()])
+        };
+        (0..r.rows())
+            .map(|i| {
+                let parameter = match (&name[i], &value[i]) {
+                    (Some(name), Some(value)) => Some(crate::Parameter {
+                        name: name.clone(),
+                        value: value.clone(),
+                    }),
+                    (None, None) => None,
+                    _ => {
+                        return Err(SchemaError::BadValue {
+                            column: "parameter".into(),
+                            row: i,
+                            reason: "a parameter needs both its name and its value".into(),
+                        })
+                    }
+                };
+                Ok(ControlEvent {
+                    ts: ts[i],
+                    seq: seq[i],
+                    command: mode[i],
+                    source: source[i],
+                    reason: reason[i].clone(),
+                    parameter,
+                })
             })
-            .collect())
+            .collect()
     }
 }
 

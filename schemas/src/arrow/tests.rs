@@ -210,6 +210,7 @@ proptest! {
             command: [ControlCommand::Normal, ControlCommand::Pause, ControlCommand::Reduce, ControlCommand::Emergency, ControlCommand::Reset][(dir + 1) as usize + i % 3],
             source: bot4_schemas_source(i),
             reason: format!("reason {i}"),
+            parameter: (i % 4 == 3).then(|| crate::Parameter { name: "orders.reduce_to".into(), value: format!("0.{i}") }),
         }).collect();
         round_trip(&control)?;
         let bars: Vec<Bar> = rows.iter().map(|&(ts, symbol, a, b, c, d, _, _)| Bar {

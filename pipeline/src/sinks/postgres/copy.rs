@@ -540,8 +540,17 @@ impl PgRecord for EquityPoint {
 
 impl PgRecord for ControlEvent {
     const TABLE: &'static str = "control";
-    const COLUMNS: &'static [&'static str] =
-        &["run_id", "ts", "ts_ns", "seq", "mode", "source", "reason"];
+    const COLUMNS: &'static [&'static str] = &[
+        "run_id",
+        "ts",
+        "ts_ns",
+        "seq",
+        "mode",
+        "source",
+        "reason",
+        "parameter",
+        "value",
+    ];
 
     fn encode(&self, ctx: RowContext<'_>, out: &mut CopyBuf) -> Result<(), String> {
         out.row(fields::<Self>());
@@ -551,6 +560,16 @@ impl PgRecord for ControlEvent {
         out.text(self.command.as_str());
         out.text(self.source.as_str());
         out.text(&self.reason);
+        match &self.parameter {
+            Some(p) => {
+                out.text(&p.name);
+                out.text(&p.value);
+            }
+            None => {
+                out.null();
+                out.null();
+            }
+        }
         Ok(())
     }
 }
