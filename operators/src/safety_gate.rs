@@ -8,7 +8,7 @@
 //! up to an order's time before it decides.
 
 use bot4_schemas::{
-    ControlCommand, ControlEvent, ExecutionReport, Order, OrderAction, ReportStatus,
+    ControlCommand, ControlEvent, ExecutionReport, Nanos, Order, OrderAction, ReportStatus,
 };
 
 /// The mode of the safety controller.
@@ -107,6 +107,57 @@ impl SafetyGate {
             Decision::Pass
         } else {
             Decision::Block(self.mode)
+        }
+    }
+}
+
+/// The gate as a function of event time: every mode change with the time it applies
+/// from. Control events must be applied in `(ts, seq)` order; the dataflow's gate applies
+/// an epoch's events once the control stream's frontier has passed it.
+#[derive(Debug, Clone, Default)]
+pub struct ModeTimeline {
+    gate: SafetyGate,
+    /// `(from, gate)`: the gate state from event time `from` on.
+    changes: Vec<(Nanos, SafetyGate)>,
+}
+
+impl ModeTimeline {
+    /// Apply the next control event; returns whether the mode changed.
+    pub fn apply(&mut self, event: &ControlEvent) -> bool {
+        let changed = self.gate.on_control(event);
+        if changed {
+            self.changes.push((event.ts, self.gate.clone()));
+        }
+        changed
+    }
+
+    /// The mode after every event applied so far.
+    pub fn mode(&self) -> Mode {
+        self.gate.mode()
+    }
+
+    /// Decide on `order` by the gate as it stood at the order's event time.
+    ///
+    /// # Examples
+    /// ```
+    /// use bot4_operators::safety_gate::{Decision, Mode, ModeTimeline};
+    /// use bot4_schemas::{ControlCommand, ControlEvent, ControlSource, Decimal, Order,
+    ///     OrderAction, OrderKind, Side, SymbolId};
+    /// let mut timeline = ModeTimeline::default();
+    /// timeline.apply(&ControlEvent { ts: 100, seq: 0, command: ControlCommand::Pause,
+    ///     source: ControlSource::File, reason: String::new(), parameter: None });
+    /// let order = |ts| Order { ts, client_id: 1, symbol: SymbolId(0), action: OrderAction::New,
+    ///     side: Side::Buy, kind: OrderKind::Market, price: Decimal::ZERO, qty: Decimal::ONE,
+    ///     expire_ts: i64::MAX, reduces_exposure: false };
+    /// assert_eq!(timeline.check(&order(99)), Decision::Pass);
+    /// assert_eq!(timeline.check(&order(100)), Decision::Block(Mode::Pause));
+    /// ```
+    #[inline]
+    pub fn check(&self, order: &Order) -> Decision {
+        let i = self.changes.partition_point(|(from, _)| *from <= order.ts);
+        match i.checked_sub(1) {
+            Some(i) => self.changes[i].1.check(order),
+            None => SafetyGate::default().check(order),
         }
     }
 }

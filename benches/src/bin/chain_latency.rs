@@ -21,7 +21,7 @@
 use std::hint::black_box;
 use std::time::Instant;
 
-use bot4_benches::{symbol_bars, symbol_ticks, Chain, Cycle, CHAIN_SYMBOL};
+use bot4_benches::{latency_line, symbol_bars, symbol_ticks, Chain, Cycle, CHAIN_SYMBOL};
 use bot4_operators::features::{FeatureConfig, Features};
 use bot4_operators::indicators::set::IndicatorSet;
 
@@ -30,22 +30,8 @@ const TICKS: usize = 100_000;
 /// Ticks timed.
 const SAMPLES: usize = 1_000_000;
 
-/// `p` (0–1) of sorted nanosecond samples.
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
 fn report(name: &str, samples: &mut [u64]) {
-    samples.sort_unstable();
-    let mean = samples.iter().sum::<u64>() as f64 / samples.len() as f64;
-    println!(
-        "{name:<22} p50 {:>6} ns  p99 {:>6} ns  p99.9 {:>6} ns  max {:>8} ns  mean {mean:>7.1} ns",
-        percentile(samples, 0.50),
-        percentile(samples, 0.99),
-        percentile(samples, 0.999),
-        samples.last().copied().unwrap_or(0),
-    );
+    println!("{}", latency_line(name, samples));
 }
 
 fn main() {

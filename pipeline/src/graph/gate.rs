@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use bot4_operators::safety_gate::{rejection, Decision, SafetyGate};
+use bot4_operators::safety_gate::{rejection, Decision, ModeTimeline};
 use bot4_schemas::{ControlEvent, EpochWidth, ExecutionReport, Nanos, Order};
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::operators::generic::Operator;
@@ -24,9 +24,7 @@ pub enum Gated {
 /// epoch the control frontier has passed, applied in `(ts, seq)` order.
 #[derive(Debug, Default)]
 struct Timeline {
-    gate: SafetyGate,
-    /// `(from, gate)`: the gate state from event time `from` on.
-    changes: Vec<(Nanos, SafetyGate)>,
+    modes: ModeTimeline,
     /// Events not yet final: their epoch is not behind the control frontier.
     pending: BTreeMap<(Nanos, u64), ControlEvent>,
 }
@@ -39,26 +37,15 @@ impl Timeline {
                 break;
             }
             let event = entry.remove();
-            if self.gate.on_control(&event) {
+            if self.modes.apply(&event) {
                 tracing::info!(
                     ts = event.ts,
                     command = event.command.as_str(),
                     reason = %event.reason,
-                    mode = ?self.gate.mode(),
+                    mode = ?self.modes.mode(),
                     "safety gate mode changed"
                 );
-                self.changes.push((event.ts, self.gate.clone()));
             }
-        }
-    }
-
-    /// The gate as it stood at event time `ts`.
-    fn at(&self, ts: Nanos) -> SafetyGate {
-        let i = self.changes.partition_point(|(from, _)| *from <= ts);
-        if i == 0 {
-            SafetyGate::default()
-        } else {
-            self.changes[i - 1].1.clone()
         }
     }
 }
@@ -99,7 +86,7 @@ pub fn safety_gate<'s>(
                     let (cap, orders) = entry.remove();
                     let mut session = output.session(&cap);
                     for order in orders {
-                        session.give(match timeline.at(order.ts).check(&order) {
+                        session.give(match timeline.modes.check(&order) {
                             Decision::Pass => Gated::Pass(order),
                             Decision::Block(_) => Gated::Blocked(rejection(&order)),
                         });
