@@ -215,6 +215,29 @@ impl<'a, T> Cycle<'a, T> {
     }
 }
 
+/// `p` (0–1) of sorted nanosecond samples.
+fn percentile(sorted: &[u64], p: f64) -> u64 {
+    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
+    sorted[rank - 1]
+}
+
+/// One line of latency percentiles (p50, p99, p99.9, max, mean) of nanosecond samples,
+/// which it sorts.
+pub fn latency_line(name: &str, samples: &mut [u64]) -> String {
+    if samples.is_empty() {
+        return format!("{name:<22} no samples");
+    }
+    samples.sort_unstable();
+    let mean = samples.iter().sum::<u64>() as f64 / samples.len() as f64;
+    format!(
+        "{name:<22} p50 {:>6} ns  p99 {:>6} ns  p99.9 {:>6} ns  max {:>8} ns  mean {mean:>7.1} ns",
+        percentile(samples, 0.50),
+        percentile(samples, 0.99),
+        percentile(samples, 0.999),
+        samples.last().copied().unwrap_or(0),
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -238,27 +261,4 @@ mod tests {
         let seen: Vec<i32> = (0..7).map(|_| *c.next_item()).collect();
         assert_eq!(seen, [1, 2, 3, 1, 2, 3, 1]);
     }
-}
-
-/// `p` (0–1) of sorted nanosecond samples.
-fn percentile(sorted: &[u64], p: f64) -> u64 {
-    let rank = ((sorted.len() as f64 * p).ceil() as usize).clamp(1, sorted.len());
-    sorted[rank - 1]
-}
-
-/// One line of latency percentiles (p50, p99, p99.9, max, mean) of nanosecond samples,
-/// which it sorts.
-pub fn latency_line(name: &str, samples: &mut [u64]) -> String {
-    if samples.is_empty() {
-        return format!("{name:<22} no samples");
-    }
-    samples.sort_unstable();
-    let mean = samples.iter().sum::<u64>() as f64 / samples.len() as f64;
-    format!(
-        "{name:<22} p50 {:>6} ns  p99 {:>6} ns  p99.9 {:>6} ns  max {:>8} ns  mean {mean:>7.1} ns",
-        percentile(samples, 0.50),
-        percentile(samples, 0.99),
-        percentile(samples, 0.999),
-        samples.last().copied().unwrap_or(0),
-    )
 }
