@@ -464,3 +464,65 @@ fn a_parameter_change_takes_effect_only_after_its_cooldown() {
         "2 workers against 1"
     );
 }
+
+#[test]
+fn a_symbol_that_stops_ticking_pauses_trading_until_it_ticks_again() {
+    use bot4_schemas::ArrowRecord;
+    let dir = TempDir::new().expect("a temporary folder");
+    let (registry, ticks) = bot4_tests::market_ticks(market_config(3, 3_600, 1, 4.0));
+    let start = bot4_tests::START_TS;
+    let minute: Nanos = 60_000_000_000;
+    // The first symbol goes silent from minute 20 to minute 40.
+    let silent = SymbolId(0);
+    let gap = (start + 20 * minute)..(start + 40 * minute);
+    let kept: Vec<_> = ticks
+        .into_iter()
+        .filter(|t| t.symbol != silent || !gap.contains(&t.ts))
+        .collect();
+    let input = dir.path().join("gappy");
+    std::fs::create_dir_all(&input).expect("the input folder");
+    let batch = bot4_schemas::Tick::to_batch(&kept, &registry).expect("a tick batch");
+    bot4_tests::write_parquet(&input.join("ticks.parquet"), &batch, 100_000);
+    std::fs::write(input.join("instruments.csv"), registry.to_csv()).expect("instruments.csv");
+
+    let mut events = Vec::new();
+    for workers in [1, 2] {
+        let out = dir.path().join(format!("stale-w{workers}"));
+        let mut opts = replay_options(&input, &out, workers);
+        opts.strategy.safety.stale_after_ns = Some(2 * minute);
+        let summary = run_replay(&opts);
+        assert_eq!(
+            summary.final_mode, "normal",
+            "resumed when the data came back"
+        );
+        events.push(control_and_audit(&out, &registry));
+    }
+    let (control, audit) = &events[0];
+    let seen: Vec<(ControlCommand, ControlSource)> =
+        control.iter().map(|e| (e.command, e.source)).collect();
+    assert_eq!(
+        seen,
+        [
+            (ControlCommand::Pause, ControlSource::StaleData),
+            (ControlCommand::Normal, ControlSource::StaleData)
+        ],
+        "{control:#?}"
+    );
+    // Stale once more than two minutes have passed since the epoch of the last tick
+    // before the gap, fresh again with the first tick after it.
+    let second: Nanos = 1_000_000_000;
+    let stale_from = gap.start + 2 * minute;
+    assert!(
+        (stale_from - 10 * second..stale_from + 2 * second).contains(&control[0].ts),
+        "{} against {stale_from}",
+        control[0].ts
+    );
+    assert!((gap.end..gap.end + 10 * second).contains(&control[1].ts));
+    assert!(
+        control[0].reason.contains(registry.name(silent)),
+        "{}",
+        control[0].reason
+    );
+    assert_eq!(audit.len(), 4, "two events, two mode changes");
+    assert_eq!(events[1], events[0], "2 workers against 1");
+}
