@@ -280,7 +280,7 @@ fn json(value: &impl Serialize) -> String {
 /// use bot4_operators::audit::control_payload;
 /// use bot4_schemas::{ControlCommand, ControlEvent, ControlSource};
 /// let event = ControlEvent { ts: 5, seq: 3, command: ControlCommand::Pause,
-///     source: ControlSource::Admin, reason: "maintenance".into() };
+///     source: ControlSource::Admin, reason: "maintenance".into(), parameter: None };
 /// assert_eq!(control_payload(&event),
 ///     r#"{"seq":3,"mode":"pause","source":"admin","reason":"maintenance"}"#);
 /// ```
@@ -297,7 +297,7 @@ pub fn control_payload(event: &ControlEvent) -> String {
 /// use bot4_operators::safety_gate::Mode;
 /// use bot4_schemas::{ControlCommand, ControlEvent, ControlSource};
 /// let event = ControlEvent { ts: 5, seq: 1, command: ControlCommand::Emergency,
-///     source: ControlSource::Drawdown, reason: "drawdown 12%".into() };
+///     source: ControlSource::Drawdown, reason: "drawdown 12%".into(), parameter: None };
 /// assert_eq!(mode_change_payload(Mode::Normal, Mode::Emergency, &event),
 ///     r#"{"from":"normal","to":"emergency","cause":{"seq":1,"mode":"emergency","source":"drawdown","reason":"drawdown 12%"}}"#);
 /// ```
