@@ -11,10 +11,9 @@ use bot4_operators::audit::{
 use bot4_operators::safety_gate::SafetyGate;
 use bot4_schemas::{AuditEntry, AuditKind, ControlCommand, ControlEvent, Nanos};
 use timely::dataflow::channels::pact::Exchange;
-use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::StreamVec;
 
-use super::keyed::{stash_message, Stash, Vecs};
+use super::keyed::unary_by_epoch;
 
 /// Chain `control` (every event the gates apply, before the broadcast) into audit
 /// entries on worker 0, epoch by epoch in `(ts, seq)` order: one entry per event and,
@@ -29,60 +28,45 @@ pub fn audit_trail<'s>(
     cooldown: Nanos,
     head: Rc<RefCell<AuditHead>>,
 ) -> StreamVec<'s, u64, AuditEntry> {
-    control.unary_frontier::<Vecs<AuditEntry>, _, _, _>(
+    let mut chain = AuditChain::new();
+    let mut values = values;
+    let mut gate = SafetyGate::default();
+    unary_by_epoch(
+        control,
         Exchange::new(|_: &ControlEvent| 0),
         "AuditTrail",
-        move |_cap, _info| {
-            let mut chain = AuditChain::new();
-            let mut values = values;
-            let mut gate = SafetyGate::default();
-            let mut stash: Stash<ControlEvent> = Stash::new();
-            move |(input, frontier), output| {
-                let port = output.output_index();
-                input.for_each(|cap, data| stash_message(&mut stash, cap, data, port));
-                while let Some(entry) = stash.first_entry() {
-                    if frontier.less_equal(entry.key()) {
-                        break;
-                    }
-                    let (cap, mut events) = entry.remove();
-                    events.sort();
-                    let mut session = output.session(&cap);
-                    for event in &events {
-                        session.give(chain.append(
+        move |_epoch, events, entries| {
+            events.sort();
+            for event in events.iter() {
+                entries.push(chain.append(event.ts, AuditKind::Control, control_payload(event)));
+                if let (ControlCommand::Set, Some(p)) = (event.command, &event.parameter) {
+                    let old = values.get(p.name.as_str()).cloned().unwrap_or_default();
+                    entries.push(chain.append(
+                        event.ts,
+                        AuditKind::ParameterChange,
+                        parameter_change_payload(
+                            &p.name,
+                            &old,
+                            &p.value,
                             event.ts,
-                            AuditKind::Control,
-                            control_payload(event),
-                        ));
-                        if let (ControlCommand::Set, Some(p)) = (event.command, &event.parameter) {
-                            let old = values.get(p.name.as_str()).cloned().unwrap_or_default();
-                            session.give(chain.append(
-                                event.ts,
-                                AuditKind::ParameterChange,
-                                parameter_change_payload(
-                                    &p.name,
-                                    &old,
-                                    &p.value,
-                                    event.ts,
-                                    event.ts.saturating_add(cooldown),
-                                    event.source,
-                                ),
-                            ));
-                            if let Some(v) = values.get_mut(p.name.as_str()) {
-                                v.clone_from(&p.value);
-                            }
-                        }
-                        let from = gate.mode();
-                        if gate.on_control(event) {
-                            session.give(chain.append(
-                                event.ts,
-                                AuditKind::ModeChange,
-                                mode_change_payload(from, gate.mode(), event),
-                            ));
-                        }
+                            event.ts.saturating_add(cooldown),
+                            event.source,
+                        ),
+                    ));
+                    if let Some(v) = values.get_mut(p.name.as_str()) {
+                        v.clone_from(&p.value);
                     }
-                    *head.borrow_mut() = chain.head();
+                }
+                let from = gate.mode();
+                if gate.on_control(event) {
+                    entries.push(chain.append(
+                        event.ts,
+                        AuditKind::ModeChange,
+                        mode_change_payload(from, gate.mode(), event),
+                    ));
                 }
             }
+            *head.borrow_mut() = chain.head();
         },
     )
 }

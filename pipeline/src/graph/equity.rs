@@ -7,10 +7,9 @@ use std::rc::Rc;
 use bot4_operators::equity::EquityCurve;
 use bot4_schemas::{Decimal, EpochWidth, EquityPoint};
 use timely::dataflow::channels::pact::Exchange;
-use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::StreamVec;
 
-use super::keyed::{stash_message, Stash, Vecs};
+use super::keyed::unary_by_epoch;
 use super::positions::SymbolEpoch;
 
 /// The run's totals, as known to worker 0.
@@ -52,34 +51,23 @@ pub fn equity<'s>(
     epoch: EpochWidth,
     totals: Rc<RefCell<Totals>>,
 ) -> StreamVec<'s, u64, EquityPoint> {
-    snapshots.unary_frontier::<Vecs<EquityPoint>, _, _, _>(
+    let mut curve = EquityCurve::new(capital);
+    unary_by_epoch(
+        snapshots,
         Exchange::new(|_: &SymbolEpoch| 0),
         "Equity",
-        move |_cap, _info| {
-            let mut curve = EquityCurve::new(capital);
-            let mut stash: Stash<SymbolEpoch> = Stash::new();
-            move |(input, frontier), output| {
-                let port = output.output_index();
-                input.for_each(|cap, data| stash_message(&mut stash, cap, data, port));
-                while let Some(entry) = stash.first_entry() {
-                    let t = *entry.key();
-                    if frontier.less_equal(&t) {
-                        break;
-                    }
-                    let (cap, data) = entry.remove();
-                    let mut totals = totals.borrow_mut();
-                    for s in data {
-                        totals.ticks += s.ticks;
-                        totals.orders += s.orders;
-                        totals.fills += s.fills;
-                        curve.update(s.position);
-                    }
-                    let point = curve.point(epoch.epoch_end(t));
-                    totals.last = Some(point);
-                    totals.max_drawdown = curve.max_drawdown();
-                    output.session(&cap).give(point);
-                }
+        move |t, data, out| {
+            let mut totals = totals.borrow_mut();
+            for s in data.drain(..) {
+                totals.ticks += s.ticks;
+                totals.orders += s.orders;
+                totals.fills += s.fills;
+                curve.update(s.position);
             }
+            let point = curve.point(epoch.epoch_end(t));
+            totals.last = Some(point);
+            totals.max_drawdown = curve.max_drawdown();
+            out.push(point);
         },
     )
 }

@@ -102,25 +102,52 @@ pub fn exchange_sorted<'s, D>(stream: StreamVec<'s, u64, D>, name: &str) -> Stre
 where
     D: Keyed + ExchangeData + Clone,
 {
-    stream.unary_frontier::<Vecs<D>, _, _, _>(
+    unary_by_epoch(
+        stream,
         Exchange::new(|d: &D| route(d.symbol())),
         name,
-        |_cap, _info| {
-            let mut stash: Stash<D> = BTreeMap::new();
-            move |(input, frontier), output| {
-                let port = output.output_index();
-                input.for_each(|cap, data| stash_message(&mut stash, cap, data, port));
-                while let Some(entry) = stash.first_entry() {
-                    if frontier.less_equal(entry.key()) {
-                        break;
-                    }
-                    let (cap, mut data) = entry.remove();
-                    data.sort_unstable_by_key(Keyed::key);
-                    output.session(&cap).give_container(&mut data);
-                }
-            }
+        |_epoch, data, out| {
+            data.sort_unstable_by_key(Keyed::key);
+            std::mem::swap(data, out);
         },
     )
+}
+
+/// Hold each epoch's records until the input's frontier has passed it, then call
+/// `logic(epoch, records, output)` once per epoch, in epoch order, and send what it
+/// produced at that epoch.
+pub(crate) fn unary_by_epoch<'s, D, O, P, L>(
+    stream: StreamVec<'s, u64, D>,
+    pact: P,
+    name: &str,
+    mut logic: L,
+) -> StreamVec<'s, u64, O>
+where
+    D: Clone + 'static,
+    O: Clone + 'static,
+    P: timely::dataflow::channels::pact::ParallelizationContract<u64, Vec<D>>,
+    L: FnMut(u64, &mut Vec<D>, &mut Vec<O>) + 'static,
+{
+    stream.unary_frontier::<Vecs<O>, _, _, _>(pact, name, |_cap, _info| {
+        let mut stash: Stash<D> = BTreeMap::new();
+        let mut produced = Vec::new();
+        move |(input, frontier), output| {
+            let port = output.output_index();
+            input.for_each(|cap, data| stash_message(&mut stash, cap, data, port));
+            while let Some(entry) = stash.first_entry() {
+                let epoch = *entry.key();
+                if frontier.less_equal(&epoch) {
+                    break;
+                }
+                let (cap, mut data) = entry.remove();
+                logic(epoch, &mut data, &mut produced);
+                if !produced.is_empty() {
+                    output.session(&cap).give_container(&mut produced);
+                    produced.clear();
+                }
+            }
+        }
+    })
 }
 
 /// Run one state machine per symbol over a stream already in per-symbol key order.

@@ -14,10 +14,9 @@ use bot4_schemas::{
 };
 use serde::{Deserialize, Serialize};
 use timely::dataflow::channels::pact::Exchange;
-use timely::dataflow::operators::generic::Operator;
 use timely::dataflow::StreamVec;
 
-use super::keyed::{stash_message, Stash, Vecs};
+use super::keyed::unary_by_epoch;
 use super::positions::SymbolEpoch;
 use super::Totals;
 use crate::control::{JobState, PositionStatus, StatusBoard};
@@ -58,80 +57,66 @@ pub fn safety_watch<'s>(
     board: Option<StatusBoard>,
     totals: Rc<RefCell<Totals>>,
 ) -> StreamVec<'s, u64, ControlEvent> {
-    watched.unary_frontier::<Vecs<ControlEvent>, _, _, _>(
+    let names = (0..registry.len())
+        .map(|i| registry.name(SymbolId(i as u32)).to_owned())
+        .collect();
+    let mut triggers = SafetyTriggers::new(config, names);
+    let mut pending = PendingChanges::default();
+    let mut status = Published::default();
+    unary_by_epoch(
+        watched,
         Exchange::new(|_: &Watched| 0),
         "SafetyWatch",
-        move |_cap, _info| {
-            let names = (0..registry.len())
-                .map(|i| registry.name(SymbolId(i as u32)).to_owned())
-                .collect();
-            let mut triggers = SafetyTriggers::new(config, names);
-            let mut pending = PendingChanges::default();
-            let mut stash: Stash<Watched> = Stash::new();
-            let mut status = Published::default();
-            let mut emitted = Vec::new();
-            move |(input, frontier), output| {
-                let port = output.output_index();
-                input.for_each(|cap, data| stash_message(&mut stash, cap, data, port));
-                while let Some(entry) = stash.first_entry() {
-                    let t = *entry.key();
-                    if frontier.less_equal(&t) {
-                        break;
-                    }
-                    let (cap, mut data) = entry.remove();
-                    data.sort_by_key(Watched::key);
-                    let mut drawdown = None;
-                    for w in &data {
-                        match w {
-                            Watched::Control(event) => {
-                                pending.on_control(event, config.parameter_cooldown_ns);
-                                let before = triggers.mode();
-                                triggers.on_control(event);
-                                status.control_events += 1;
-                                if triggers.mode() != before {
-                                    status.cause = Some(event.clone());
-                                }
-                            }
-                            Watched::Reject(ts) => {
-                                triggers.on_reject(*ts);
-                                status.venue_rejects += 1;
-                            }
-                            Watched::Symbol(s) => {
-                                if s.ticks > 0 {
-                                    triggers.on_tick(s.position.symbol, epoch.epoch_end(t));
-                                }
-                                status.ticks += s.ticks;
-                                status.orders += s.orders;
-                                status.fills += s.fills;
-                                status.positions.insert(s.position.symbol, s.position);
-                            }
-                            Watched::Equity(point) => {
-                                drawdown = Some(point.drawdown);
-                                status.equity = Some(*point);
-                            }
+        move |t, data, emitted| {
+            data.sort_by_key(Watched::key);
+            let mut drawdown = None;
+            for w in data.iter() {
+                match w {
+                    Watched::Control(event) => {
+                        pending.on_control(event, config.parameter_cooldown_ns);
+                        let before = triggers.mode();
+                        triggers.on_control(event);
+                        status.control_events += 1;
+                        if triggers.mode() != before {
+                            status.cause = Some(event.clone());
                         }
                     }
-                    emitted.clear();
-                    let now = epoch.epoch_start(t + 1);
-                    for change in pending.due(now) {
-                        triggers.apply(&change);
+                    Watched::Reject(ts) => {
+                        triggers.on_reject(*ts);
+                        status.venue_rejects += 1;
                     }
-                    triggers.on_epoch_end(now, drawdown, &mut emitted);
-                    for event in &emitted {
-                        tracing::warn!(
-                            ts = event.ts,
-                            command = event.command.as_str(),
-                            source = event.source.as_str(),
-                            reason = %event.reason,
-                            "safety trigger"
-                        );
+                    Watched::Symbol(s) => {
+                        if s.ticks > 0 {
+                            triggers.on_tick(s.position.symbol, epoch.epoch_end(t));
+                        }
+                        status.ticks += s.ticks;
+                        status.orders += s.orders;
+                        status.fills += s.fills;
+                        status.positions.insert(s.position.symbol, s.position);
                     }
-                    totals.borrow_mut().final_mode = triggers.mode().as_str();
-                    if let Some(board) = &board {
-                        status.publish(board, &triggers, &registry, epoch.epoch_end(t));
+                    Watched::Equity(point) => {
+                        drawdown = Some(point.drawdown);
+                        status.equity = Some(*point);
                     }
-                    output.session(&cap).give_iterator(emitted.drain(..));
                 }
+            }
+            let now = epoch.epoch_start(t + 1);
+            for change in pending.due(now) {
+                triggers.apply(&change);
+            }
+            triggers.on_epoch_end(now, drawdown, emitted);
+            for event in emitted.iter() {
+                tracing::warn!(
+                    ts = event.ts,
+                    command = event.command.as_str(),
+                    source = event.source.as_str(),
+                    reason = %event.reason,
+                    "safety trigger"
+                );
+            }
+            totals.borrow_mut().final_mode = triggers.mode().as_str();
+            if let Some(board) = &board {
+                status.publish(board, &triggers, &registry, epoch.epoch_end(t));
             }
         },
     )
