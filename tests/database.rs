@@ -249,14 +249,14 @@ fn a_replay_writes_every_table_and_a_replay_from_the_database_repeats_it() {
     let migrated = run_bot4(&["migrate", "--database-url", &url], LIMIT);
     assert!(migrated.status.success(), "{}", migrated.describe());
     assert!(
-        migrated.stdout.contains("8 applied, 0 already there")
+        migrated.stdout.contains("9 applied, 0 already there")
             && migrated.stdout.contains("plain PostgreSQL"),
         "{}",
         migrated.stdout
     );
     let again = run_bot4(&["migrate", "--database-url", &url], LIMIT);
     assert!(
-        again.stdout.contains("0 applied, 8 already there"),
+        again.stdout.contains("0 applied, 9 already there"),
         "{}",
         again.stdout
     );
@@ -617,9 +617,13 @@ fn a_malformed_row_fails_its_batch_whole_naming_the_table_and_row() {
         side: Side::Buy,
         kind: OrderKind::Market,
         price: Decimal::ZERO,
+        trigger: Decimal::ZERO,
         qty: Decimal::ONE,
+        tif: bot4_schemas::TimeInForce::Gtc,
         expire_ts: i64::MAX,
         reduces_exposure: false,
+        reduce_only: false,
+        oco: 0,
     };
     writer
         .send_rows(vec![(4, order(1)), (4, order(2)), (5, order(u64::MAX))])

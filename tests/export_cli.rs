@@ -676,7 +676,7 @@ fn bad_requests_are_clear_errors_and_write_nothing() {
     fails(
         &bot4_export(&down, &out, "runs", range, &[]),
         "--table `runs` is not a table bot4 exports; choose one of ticks, bar_features, \
-         signals, orders, reports, fills, positions, equity, control",
+         signals, orders, reports, fills, positions, equity, risk, control",
     );
     fails(
         &bot4_export(&down, &out, "fills", ("yesterday", "2026-01-02"), &[]),

@@ -938,7 +938,7 @@ fn a_resent_row_is_a_no_op() {
                               fill_price, fee, leaves_qty, event) \
          VALUES ('RUN', @9, 1099511627777, 'BTCUSDT', 'buy', 'lost', 0, 0, 0, 0, 9)",
     ));
-    assert!(bad_status.contains("reports_status_check"), "{bad_status}");
+    assert!(bad_status.contains("reports_status_known"), "{bad_status}");
     assert_eq!(db.count("ticks"), 19);
 }
 

@@ -14,12 +14,14 @@ use bot4_operators::bars::TimeBars;
 use bot4_operators::features::{FeatureConfig, Features};
 use bot4_operators::indicators::Candle;
 use bot4_operators::models::forecaster::{Forecaster, ForecasterConfig};
+use bot4_operators::risk::sizing::{AccountView, Sizing, SizingInput};
+use bot4_operators::risk::tiers::TierLimits;
 use bot4_operators::risk::{RiskConfig, RiskSizer};
 use bot4_operators::signals::bar_signal::{BarSignal, BarSignalConfig};
 use bot4_pipeline::generate::{generate, Generated};
 use bot4_pipeline::sources::synthetic::{SyntheticConfig, SyntheticMarket};
 use bot4_pipeline::PipelineError;
-use bot4_schemas::{Instrument, OrderIntent, SymbolId, Tick, NANOS_PER_SECOND};
+use bot4_schemas::{Decimal, Instrument, SymbolId, Tick, NANOS_PER_SECOND};
 
 /// The markets of the replay benchmark, by how many ticks each 1 s epoch carries: the
 /// order loop closes once per epoch on every worker, so the sparser the market, the more
@@ -143,16 +145,23 @@ impl Chain {
         chain
     }
 
-    /// Run one tick through the chain; the order intent if the target position changed.
+    /// Run one tick through the chain; the sizing if the target position changed.
     ///
     /// Every tick yields a feature vector and a forecast; only a change of direction
-    /// yields a signal, and only a signal that moves the target yields an intent.
+    /// yields a signal, and only a signal that moves the target yields a new sizing
+    /// (against an account of 1,000,000 with nothing else held).
     #[inline]
-    pub fn update(&mut self, tick: &Tick) -> Option<OrderIntent> {
+    pub fn update(&mut self, tick: &Tick) -> Option<Sizing> {
         let features = self.features.update(tick);
         let forecast = self.model.update(&features);
         let signal = self.signal.update(&forecast)?;
-        self.risk.update(&signal)
+        let account = AccountView {
+            equity: Decimal::from(1_000_000),
+            other_gross_exposure: Decimal::ZERO,
+            tier: TierLimits::NONE,
+        };
+        self.risk
+            .update(&SizingInput::new(&signal, signal.edge), &account)
     }
 }
 

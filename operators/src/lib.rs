@@ -13,8 +13,10 @@
 pub mod audit;
 pub mod bars;
 pub mod clock_skew;
+pub mod desk;
 pub mod equity;
 pub mod features;
+pub mod idempotency;
 pub mod indicators;
 pub mod models;
 pub mod orders;

@@ -8,7 +8,8 @@
 //! up to an order's time before it decides.
 
 use bot4_schemas::{
-    ControlCommand, ControlEvent, ExecutionReport, Nanos, Order, OrderAction, ReportStatus,
+    ControlCommand, ControlEvent, ExecutionReport, Nanos, Order, OrderAction, ReportReason,
+    ReportStatus,
 };
 
 /// The mode of the safety controller.
@@ -142,13 +143,12 @@ impl ModeTimeline {
     /// ```
     /// use bot4_operators::safety_gate::{Decision, Mode, ModeTimeline};
     /// use bot4_schemas::{ControlCommand, ControlEvent, ControlSource, Decimal, Order,
-    ///     OrderAction, OrderKind, Side, SymbolId};
+    ///     OrderKind, Side, SymbolId};
     /// let mut timeline = ModeTimeline::default();
     /// timeline.apply(&ControlEvent { ts: 100, seq: 0, command: ControlCommand::Pause,
     ///     source: ControlSource::File, reason: String::new(), parameter: None });
-    /// let order = |ts| Order { ts, client_id: 1, symbol: SymbolId(0), action: OrderAction::New,
-    ///     side: Side::Buy, kind: OrderKind::Market, price: Decimal::ZERO, qty: Decimal::ONE,
-    ///     expire_ts: i64::MAX, reduces_exposure: false };
+    /// let order = |ts| Order::new(ts, 1, SymbolId(0), Side::Buy, OrderKind::Market,
+    ///     Decimal::ZERO, Decimal::ONE);
     /// assert_eq!(timeline.check(&order(99)), Decision::Pass);
     /// assert_eq!(timeline.check(&order(100)), Decision::Block(Mode::Pause));
     /// ```
@@ -176,6 +176,8 @@ pub fn rejection(order: &Order) -> ExecutionReport {
         liquidity: None,
         leaves_qty: Default::default(),
         event: 0,
+        reason: Some(ReportReason::SafetyGate),
+        received_ts: order.ts,
     }
 }
 
@@ -187,16 +189,17 @@ mod tests {
 
     fn order(action: OrderAction, reduces: bool) -> Order {
         Order {
-            ts: 0,
-            client_id: 1,
-            symbol: SymbolId(0),
             action,
-            side: Side::Buy,
-            kind: OrderKind::Market,
-            price: Decimal::ZERO,
-            qty: Decimal::ONE,
-            expire_ts: i64::MAX,
             reduces_exposure: reduces,
+            ..Order::new(
+                0,
+                1,
+                SymbolId(0),
+                Side::Buy,
+                OrderKind::Market,
+                Decimal::ZERO,
+                Decimal::ONE,
+            )
         }
     }
 

@@ -3,77 +3,208 @@
 //!
 //! # Time
 //!
-//! An order message leaves the strategy at `order.ts` and reaches the venue at
-//! `arrival = order.ts + latency_ns`. Messages in flight wait ordered by
-//! `(arrival, client_id)`, ties broken by the order of [`SymbolVenue::submit`] calls. A
-//! tick at time `T` is processed in two steps:
+//! An order message leaves the strategy at `order.ts`. The session has one ordered
+//! connection: the message reaches the venue at
+//! `arrival = max(order.ts + entry, previous arrival)`, where `entry` is a log-normal
+//! draw ([`VenueConfig::entry_latency`], at least 1 ns) and `previous arrival` that of
+//! the message submitted before it. So messages arrive in the order they were
+//! [submitted](SymbolVenue::submit), and a cancel never overtakes its order. A tick at
+//! time `T` is processed in two steps:
 //!
 //! 1. Every message with `arrival < T` reaches the venue and every open order with
-//!    `expire_ts <= T` expires, in event-time order: arrivals in `(arrival, client_id)`
-//!    order, an expiry at `e` before any arrival at `e`. All of them see the book as it
-//!    was before `T`: the last quote seen. (Interleaving rather than "all arrivals, then
-//!    all expiries" only matters for a cancel arriving after its order expired, which
-//!    then finds nothing to cancel.) A message arriving exactly at `T` waits for the
-//!    next tick: the tick happened first.
-//! 2. The tick is applied: a quote replaces the book; then open orders match against
-//!    the tick.
+//!    `expire_ts <= T` expires, in event-time order: arrivals in submission order, an
+//!    expiry at `e` before any arrival at `e`. All of them see the book as it was before
+//!    `T`: the last quote seen. (Interleaving rather than "all arrivals, then all
+//!    expiries" only matters for a cancel arriving after its order expired, which then
+//!    finds nothing to cancel.) A message arriving exactly at `T` waits for the next
+//!    tick: the tick happened first.
+//! 2. The tick is applied. A quote replaces the book; then our open orders match
+//!    against it (bids, then asks, each in priority order), then the stops and
+//!    take-profits it reaches trigger, in the order they reached the venue. A trade
+//!    matches our resting orders on the side it hit, then triggers.
 //!
-//! Every report carries the time its event happened: the arrival time for what a
+//! Every report carries the time its event happened (`ts`): the arrival time for what a
 //! message causes (acceptance, rejection, an immediate fill, a cancel), `expire_ts` for
-//! an expiry, `T` for a match against tick `T`. Reports are appended in non-decreasing
+//! an expiry, `T` for what tick `T` causes. Reports are appended in non-decreasing
 //! `ts`; reports at equal `ts` in processing order ([`ExecutionReport::key`] sorts
-//! them canonically).
+//! them canonically). Its `received_ts`, when the strategy learns of it, is
+//! `ts + ack` with `ack` a log-normal draw per report ([`VenueConfig::ack_latency`]),
+//! and no earlier than the end of an outage `ts` lies in.
 //!
-//! # Rules
+//! Randomness comes from ChaCha8 streams of the constructor's `seed`: one for entry
+//! latencies, drawn per submitted message in submission order, one for ack latencies,
+//! drawn per report in report order. The same seed and the same calls give the same
+//! reports.
 //!
-//! * **Placing** (`OrderAction::New`): [`SymbolVenue::check`] validates the order
-//!   against the instrument; a failure is a `Rejected` report. Otherwise an `Accepted`
-//!   report, then an immediate taker fill if the order crosses the last quote (a
-//!   market order always does; a limit buy if `price >= ask`, a limit sell if
-//!   `price <= bid`): at the touch price for at most the displayed size. What is left
-//!   stays open: a limit order rests at its limit price, a market order's remainder
-//!   fills as taker on each following quote at that quote's touch price and size.
-//! * **Resting limit orders** fill as maker at their own limit price: a resting buy at
-//!   `p` on a sell-aggressor trade at a price `<= p` (for at most the trade size), or on
-//!   a quote with `ask <= p` (for at most `ask_size`); sells mirror this. Trades never
-//!   fill market remainders.
+//! # Placing an order
+//!
+//! A `New` message is handled in this order; the first rule that refuses it makes its
+//! only report a `Rejected` one, with the reason:
+//!
+//! 1. **Duplicate**: a `New` whose `client_id` this venue has already seen is dropped
+//!    without a report (its reports would interleave with the first order's), and takes
+//!    no token: a repeated submit is a no-op. A client id is used once, refused or not;
+//!    a retry is a new order with a new id. The venue remembers the last 65 536 ids it
+//!    saw, each for a day of event time (a bounded cache, [`IdempotencyCache`]), so its
+//!    memory stays flat over a long run.
+//! 2. **Outage** (`VenueUnavailable`): it arrives within an outage window.
+//! 3. **Rate limit** (`RateLimited`, the "429"): the token bucket
+//!    ([`VenueConfig::rate_limit`], full at the start, refilled continuously in event
+//!    time up to its capacity) has no whole token at its arrival. Every message that
+//!    gets past 1 and 2, new or cancel, takes one. Real exchanges count per account
+//!    (and by request weight); this venue counts per symbol.
+//! 4. **Filters** (`ExchangeFilter`): [`SymbolVenue::check`]; see [`RejectReason`].
+//! 5. **OCO** (`Oco`): its OCO partner has already triggered or filled (see below).
+//! 6. **Reduce-only** (`ReduceOnly`): a reduce-only order on the side that would shrink
+//!    the venue's position (a sell when long, a buy when short) has its working quantity
+//!    capped at `|position|`; with nothing to reduce it is rejected.
+//! 7. **Post-only** (`PostOnly`): a post-only limit order that would take liquidity: a
+//!    buy at `price >= ask` (a sell at `price <= bid`), or one that reaches one of our
+//!    own resting limit orders on the other side.
+//!
+//! Otherwise it gets an `Accepted` report, whose `leaves_qty` is its working quantity
+//! (`qty`, or the reduce-only cap). A stop or take-profit then waits untriggered (or
+//! triggers at once, if the last quote already reaches its trigger); a market or limit
+//! order starts executing.
+//!
+//! # Executing
+//!
+//! An order starts executing on arrival (market, limit) or when it triggers (stop,
+//! take-profit, which then execute as market orders):
+//!
+//! 1. **Self-trade prevention** ([`SelfTradePrevention`]): it would trade with our own
+//!    resting limit orders on the other side when, for a limit order, its price reaches
+//!    theirs, or for a market order, they rest at or inside the opposite touch (any of
+//!    them when that side of the quote is empty). Market remainders and untriggered
+//!    orders are not in the book and never count. `CancelNew`: the new order is
+//!    `Cancelled` (reason `SelfTrade`) before it matches. `CancelResting`: each of
+//!    those resting orders is `Cancelled` (`SelfTrade`), then the new one goes on.
+//!    `DecrementBoth`: in their priority order, the new order and each resting one are
+//!    both reduced by the smaller of their working quantities, without a fill or a fee;
+//!    an order reduced to zero is `Cancelled` (`SelfTrade`); one reduced but not to zero
+//!    gets a report in its current status (`Accepted`, `Triggered` or
+//!    `PartiallyFilled`), no fill, `reason` `SelfTrade` and the reduced `leaves_qty`
+//!    (the new order gets one such report after all the reductions). So `leaves_qty`
+//!    always is what still works: the quantity, less fills, less decrements.
+//! 2. **Fill or kill**: a FOK order that cannot fill its whole working quantity now
+//!    (by the rules of 3) is `Cancelled` (`FillOrKill`) without a fill.
+//! 3. **Taking liquidity**, as taker, if it is marketable (a market order always; a
+//!    limit buy if `price >= ask`, a limit sell if `price <= bid`): first at the touch
+//!    price for at most the displayed size our fills have left of the last quote; then,
+//!    once the impact estimates are warm, what it still wants fills at once **beyond the
+//!    touch**: `q` more at `touch · (1 ± Y·σ_d·√((W + q)/V))` (+ for buys), rounded to
+//!    the tick grid away from the order, where `W` is what our orders already took
+//!    beyond this touch since the quote, `Y` [`VenueConfig::impact_coef`], `V` the daily
+//!    volume and `σ_d` the daily volatility of the mid (below). A limit order takes only
+//!    as much beyond the touch as keeps that price within its limit (floored to the lot
+//!    grid). Without warm estimates (or with `Y` zero or `None`) nothing fills beyond
+//!    the touch.
+//! 4. **Time in force** for what is left: `Ioc` is `Cancelled` (`ImmediateOrCancel`);
+//!    `Gtc` and `PostOnly` limit orders rest at their limit price; a `Gtc` market order
+//!    (or a triggered stop or take-profit) keeps working as a **market remainder**,
+//!    which on each later quote takes liquidity as in 3 (at that quote's touch, and
+//!    beyond it when warm).
+//!
+//! # Resting orders
+//!
+//! * A resting limit order fills as maker at its own limit price: a resting buy at `p`
+//!   on a quote with `ask <= p` (for at most the ask size left), or on a sell-aggressor
+//!   trade at or through `p`; sells mirror this. Trades never fill market remainders.
+//! * **Queue position**: a limit order that rests at its side's touch price joins behind
+//!   the displayed size left there (`ahead`, the bid size for a buy at the bid); one
+//!   that betters the touch (or rests while that side of the book is empty) has nothing
+//!   ahead; one behind the touch (or resting before any quote) has `ahead` unknown until
+//!   a quote's touch reaches its price, which sets `ahead` to that quote's size there
+//!   (to zero if the touch moved past it). A quote whose touch is at its price lowers `ahead` to at most the size
+//!   shown. A trade at exactly its price first uses up what is ahead (all of the trade
+//!   while `ahead` is unknown), then fills it; a trade through its price empties the
+//!   queue ahead and fills it. Our own orders at one price queue among themselves by
+//!   arrival, each behind the market size it found ahead.
 //! * **Shared liquidity**: our own fills use up what they hit. Until the next quote,
 //!   later fills against the same quote see only the size left; the size of a trade is
 //!   shared the same way. Open orders take it in priority order: market remainders
-//!   first, then limit orders best price first, then earliest accepted.
+//!   (and triggered orders) first by when they started, then limit orders best price
+//!   first, then earliest accepted.
+//! * **Triggers**: a sell stop triggers on a quote with `bid <= trigger` or a trade at
+//!   `price <= trigger`, a buy stop on `ask >= trigger` or a trade `>= trigger`; a sell
+//!   take-profit on `bid >= trigger` or a trade `>= trigger`, a buy take-profit on
+//!   `ask <= trigger` or a trade `<= trigger` (trades of either aggressor). It reports
+//!   `Triggered`, then executes as above against the book as it stands (on a trade,
+//!   the last quote's). Untriggered orders neither fill nor use liquidity.
+//! * **OCO**: when an order with `oco != 0` triggers or first fills, its partner is
+//!   `Cancelled` (`Oco`) if it is open (triggered or not); if the partner has not
+//!   reached the venue yet, it is rejected (`Oco`) when it does.
+//! * **Reduce-only**: each fill of a reduce-only order is capped at what it can still
+//!   reduce; whenever the position's sign changes (it reaches zero, leaves it or
+//!   flips), every open reduce-only order that can no longer reduce is `Cancelled`
+//!   (`ReduceOnly`). So a reduce-only order never increases `|position|` nor flips it.
 //! * **Cancelling** (`OrderAction::Cancel`, naming the order by `client_id`): an open
-//!   order is closed with a `Cancelled` report. A cancel of an order that is unknown,
-//!   done, or still in flight reports nothing.
-//! * **Expiry**: an open order (resting limit or market remainder) still open at its
-//!   `expire_ts` gets an `Expired` report at `expire_ts`.
-//! * **Client ids** identify orders: a `New` whose `client_id` this venue has already
-//!   seen is dropped without a report, since its reports would interleave with the
-//!   first order's.
+//!   order is closed with a `Cancelled` report. A cancel refused by an outage or the
+//!   rate limit instead gets a report in the order's current status, with no fill, its
+//!   `leaves_qty` and reason `VenueUnavailable` or `RateLimited`: the order still works.
+//!   A cancel of an order that is unknown or done reports nothing.
+//! * **Expiry**: an open order (resting, market remainder, untriggered) still open at
+//!   its `expire_ts` gets an `Expired` report at `expire_ts`.
+//!
+//! # The venue's own state
+//!
+//! * **Position**: the signed sum of this venue's fills ([`SymbolVenue::position`]).
+//! * **Fees**: the maker or taker rate of the [`FeeTier`] reached by the 30-day quote
+//!   volume before each fill: our fills' `price · qty` in the event-time days
+//!   (`ts / 86 400 s`) `d − 29 ..= d` of the fill, plus the rest of the account's volume
+//!   ([`SymbolVenue::set_other_volume`]), exact. The fee is `price · qty · rate` rounded
+//!   to 8 decimal places, half to even ([`VenueConfig::fee`]).
+//! * **Impact estimates** ([`EstimateConfig`]): every tick discounts three sums by
+//!   `exp(−Δt/τ)` for the event time `Δt` since the previous tick and adds `Δt` to the
+//!   first, a trade's size to the second and a quote's squared log return of the mid to
+//!   the third; `V = day · S_size/S_Δt`, `σ_d = √(day · S_r²/S_Δt)`. They are warm once
+//!   `warmup_ns` of event time has passed since the first tick and `min_trades` trades
+//!   were seen, and both are positive. They are those of the last tick: an arrival
+//!   between ticks uses them unchanged.
+//! * **Outages** ([`VenueConfig::outages`], [`RandomOutages`]): windows `[start, end)`;
+//!   touching or overlapping windows make one outage. The random ones are drawn per
+//!   event-time day from their own seed in the config (not the constructor's), so they
+//!   are the same for every symbol's venue: a Poisson count a day, each starting
+//!   uniformly in the day and lasting an exponential time clamped to `[1 ns, 1 day]`.
+//!   Resting orders keep matching during an outage; only messages are refused.
 //!
 //! # Reports
 //!
 //! `event` counts an order's reports from 0. A fill's status is `Filled` when it
 //! leaves nothing, else `PartiallyFilled`; `leaves_qty` is what is still working after
 //! the event (0 after a terminal report); fill fields are zero and `liquidity` is
-//! `None` when a report carries no fill. The fee is `price * qty * rate` rounded to 8
-//! decimal places, half to even ([`VenueConfig::fee`]).
+//! `None` when a report carries no fill. `reason` is set on rejections, on cancels that
+//! were not asked for, and on the status reports above.
 //!
 //! # Invariants
 //!
 //! No order fills more than its quantity, no fill is at a price worse than its limit,
-//! every order gets at most one terminal report and nothing after it. The venue does
-//! not know its symbol's id: it trusts its caller to route one symbol's ticks and
+//! post-only orders fill only as maker, a FOK order fills whole or not at all, a
+//! reduce-only order never increases `|position|` nor flips it, every order gets at
+//! most one terminal report and nothing after it, and `received_ts >= ts`. The venue
+//! does not know its symbol's id: it trusts its caller to route one symbol's ticks and
 //! orders to it, and its reports carry the order's `symbol`.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeSet, VecDeque};
 
 use bot4_schemas::{
-    ExecutionReport, Instrument, Liquidity, Nanos, Order, OrderAction, OrderKind, ReportStatus,
-    Side, Tick, TickKind,
+    ExecutionReport, Instrument, Nanos, Order, OrderAction, ReportStatus, Side, Tick, TickKind,
 };
 use rust_decimal::Decimal;
 
+use crate::idempotency::IdempotencyCache;
+
+/// How many client ids the venue remembers to drop repeated submits.
+const SEEN_CAPACITY: usize = 65_536;
+
+/// How long it remembers each: a day of event time.
+const SEEN_TTL_NS: Nanos = 86_400_000_000_000;
+
+mod account;
+mod book;
 mod config;
+mod engine;
+mod gateway;
 #[cfg(test)]
 mod proptests;
 mod queue;
@@ -81,122 +212,115 @@ mod reject;
 #[cfg(test)]
 mod tests;
 
-pub use config::VenueConfig;
+use account::Account;
+use book::{Book, Estimates};
+pub use config::{
+    EstimateConfig, FeeTier, Latency, Outage, RandomOutages, RateLimit, SelfTradePrevention,
+    VenueConfig, VenueConfigError,
+};
+use engine::Exchange;
+use gateway::Gateway;
 use queue::{Queue, Working};
 use reject::check_order;
 pub use reject::RejectReason;
-
-/// The last quote seen, and how much of its displayed size our fills have left.
-#[derive(Debug, Clone, Copy)]
-struct Book {
-    bid: Decimal,
-    ask: Decimal,
-    /// Bid size not yet taken by our sells; zero when there is no bid.
-    bid_left: Decimal,
-    /// Ask size not yet taken by our buys; zero when there is no ask.
-    ask_left: Decimal,
-}
-
-impl Book {
-    fn new(bid: Decimal, bid_size: Decimal, ask: Decimal, ask_size: Decimal) -> Self {
-        let size = |price: Decimal, size: Decimal| {
-            if price > Decimal::ZERO && size > Decimal::ZERO {
-                size
-            } else {
-                Decimal::ZERO
-            }
-        };
-        Self {
-            bid,
-            ask,
-            bid_left: size(bid, bid_size),
-            ask_left: size(ask, ask_size),
-        }
-    }
-
-    fn mid(&self) -> Decimal {
-        (self.bid + self.ask) / Decimal::TWO
-    }
-}
 
 /// The simulated venue of one symbol.
 ///
 /// # Examples
 /// ```
-/// use bot4_operators::venue::{SymbolVenue, VenueConfig};
-/// use bot4_schemas::{Decimal, Instrument, Order, OrderAction, OrderKind, ReportStatus, Side, SymbolId, Tick, TickKind};
+/// use bot4_operators::venue::{Latency, SymbolVenue, VenueConfig};
+/// use bot4_schemas::{Decimal, Instrument, Order, OrderKind, ReportStatus, Side, SymbolId, Tick, TickKind};
 ///
 /// let instrument = Instrument { symbol: "BTC-USDT".into(), tick_size: Decimal::new(1, 1), lot_size: Decimal::new(1, 3), min_notional: Decimal::new(5, 0) };
-/// let mut venue = SymbolVenue::new(instrument, VenueConfig::default());
+/// // A fixed 5 ms entry latency.
+/// let config = VenueConfig { entry_latency: Latency { median_ns: 5_000_000, sigma: 0.0 }, ..VenueConfig::default() };
+/// let mut venue = SymbolVenue::new(instrument, config, 7);
 /// let quote = |ts| Tick { ts, seq: 0, symbol: SymbolId(0), kind: TickKind::Quote {
 ///     bid: Decimal::new(1000, 0), bid_size: Decimal::ONE, ask: Decimal::new(1001, 0), ask_size: Decimal::ONE } };
 /// let mut reports = Vec::new();
 /// venue.on_tick(&quote(0), &mut reports);
-/// venue.submit(Order { ts: 0, client_id: 1, symbol: SymbolId(0), action: OrderAction::New, side: Side::Buy,
-///     kind: OrderKind::Market, price: Decimal::ZERO, qty: Decimal::new(1, 1), expire_ts: i64::MAX, reduces_exposure: false });
-/// venue.on_tick(&quote(10_000_000), &mut reports); // after the 5 ms latency
+/// let order = Order::new(0, 1, SymbolId(0), Side::Buy, OrderKind::Market, Decimal::ZERO, Decimal::new(1, 1));
+/// assert_eq!(venue.submit(order), 5_000_000);
+/// venue.on_tick(&quote(10_000_000), &mut reports);
 /// let statuses: Vec<_> = reports.iter().map(|r| r.status).collect();
 /// assert_eq!(statuses, [ReportStatus::Accepted, ReportStatus::Filled]);
 /// assert_eq!(reports[1].ts, 5_000_000);
+/// assert!(reports[1].received_ts >= reports[1].ts);
 /// assert_eq!(reports[1].fill_price, Decimal::new(1001, 0));
+/// assert_eq!(venue.position(), Decimal::new(1, 1));
 /// assert_eq!(venue.open_orders(), 0);
 /// ```
 #[derive(Debug, Clone)]
 pub struct SymbolVenue {
-    instrument: Instrument,
-    config: VenueConfig,
-    /// `None` until the first quote.
-    book: Option<Book>,
-    /// Messages not yet at the venue, keyed by `(arrival, client_id, submit number)`.
-    in_flight: BTreeMap<(Nanos, u64, u64), Order>,
-    submitted: u64,
-    /// Open buy orders, in priority order.
+    ex: Exchange,
+    gateway: Gateway,
+    /// Messages not yet at the venue, with their arrival times (non-decreasing).
+    in_flight: VecDeque<(Nanos, Order)>,
+    /// How many of `in_flight` are `New`.
+    in_flight_new: usize,
+    /// Open buy orders in the book or working as market orders, in priority order.
     bids: Queue,
-    /// Open sell orders, in priority order.
+    /// Open sell orders, likewise.
     asks: Queue,
-    /// Orders accepted or rejected so far; gives each its time priority.
-    activated: u64,
-    /// Client ids of every `New` that has reached the venue.
-    seen: BTreeSet<u64>,
+    /// Stops and take-profits waiting for their trigger, in arrival order.
+    untriggered: Vec<Working>,
+    /// Ranks given so far: the time priority of arrivals and triggers.
+    ranked: u64,
+    /// Client ids of the `New`s that have reached the venue: the most recent
+    /// [`SEEN_CAPACITY`], each for [`SEEN_TTL_NS`] of event time.
+    seen: IdempotencyCache<u64>,
+    /// Client ids not yet seen whose OCO partner has triggered or filled.
+    oco_cancelled: BTreeSet<u64>,
 }
 
 impl SymbolVenue {
-    /// A venue trading `instrument`, with no quote and no orders.
+    /// A venue trading `instrument`, with no quote and no orders, drawing its latencies
+    /// from `seed`.
     ///
     /// # Panics
-    /// If `config.latency_ns < 1`: an order decided on a tick must not trade on it.
-    pub fn new(instrument: Instrument, config: VenueConfig) -> Self {
-        assert!(
-            config.latency_ns >= 1,
-            "venue latency must be at least 1 ns, got {}",
-            config.latency_ns
-        );
+    /// If `config` is invalid ([`VenueConfig::validate`]): an order decided on a tick
+    /// must not trade on it, and a latency or fee schedule must make sense.
+    pub fn new(instrument: Instrument, config: VenueConfig, seed: u64) -> Self {
+        if let Err(e) = config.validate() {
+            panic!("invalid venue config: {e}");
+        }
         Self {
-            instrument,
-            config,
-            book: None,
-            in_flight: BTreeMap::new(),
-            submitted: 0,
-            bids: Queue::new(Side::Buy),
-            asks: Queue::new(Side::Sell),
-            activated: 0,
-            seen: BTreeSet::new(),
+            gateway: Gateway::new(&config, seed),
+            ex: Exchange {
+                instrument,
+                estimates: Estimates::new(config.estimates),
+                config,
+                book: None,
+                account: Account::new(),
+            },
+            in_flight: VecDeque::new(),
+            in_flight_new: 0,
+            bids: Queue::new(),
+            asks: Queue::new(),
+            untriggered: Vec::new(),
+            ranked: 0,
+            seen: IdempotencyCache::new(SEEN_CAPACITY, SEEN_TTL_NS),
+            oco_cancelled: BTreeSet::new(),
         }
     }
 
-    /// Send an order message: it leaves the strategy at `order.ts` and reaches the
-    /// venue at `order.ts + latency_ns`, where the first tick after that acts on it.
-    pub fn submit(&mut self, order: Order) {
-        let arrival = order.ts.saturating_add(self.config.latency_ns);
-        self.in_flight
-            .insert((arrival, order.client_id, self.submitted), order);
-        self.submitted += 1;
+    /// Send an order message at `order.ts`; returns when it reaches the venue, where the
+    /// first tick after that acts on it.
+    pub fn submit(&mut self, order: Order) -> Nanos {
+        let arrival = self.gateway.arrival(order.ts);
+        if order.action == OrderAction::New {
+            self.in_flight_new += 1;
+        }
+        self.in_flight.push_back((arrival, order));
+        arrival
     }
 
     /// Process one tick of this symbol, appending the reports it causes to `out`.
     /// Ticks must come in `(ts, seq)` order.
     pub fn on_tick(&mut self, tick: &Tick, out: &mut Vec<ExecutionReport>) {
         self.catch_up(tick.ts, out);
+        let from = out.len();
+        self.ex.estimates.on_tick(tick.ts, &tick.kind);
         match tick.kind {
             TickKind::Quote {
                 bid,
@@ -204,12 +328,8 @@ impl SymbolVenue {
                 ask,
                 ask_size,
             } => {
-                let book = self.book.insert(Book::new(bid, bid_size, ask, ask_size));
-                let config = &self.config;
-                self.bids
-                    .match_quote(tick.ts, ask, &mut book.ask_left, config, out);
-                self.asks
-                    .match_quote(tick.ts, bid, &mut book.bid_left, config, out);
+                self.ex.book = Some(Book::new(bid, bid_size, ask, ask_size));
+                self.match_quote(tick.ts, out);
             }
             TickKind::Trade {
                 price,
@@ -217,29 +337,56 @@ impl SymbolVenue {
                 aggressor,
             } => {
                 let resting = match aggressor {
-                    Side::Sell => &mut self.bids,
-                    Side::Buy => &mut self.asks,
+                    Side::Sell => Side::Buy,
+                    Side::Buy => Side::Sell,
                 };
-                resting.match_trade(tick.ts, price, size, &self.config, out);
+                self.match_trade(tick.ts, price, size, resting, out);
             }
         }
+        self.settle(from, out);
     }
 
-    /// How many orders are open: resting limit orders, market remainders, and new
-    /// orders still in flight.
+    /// How many orders are open: resting limit orders, market remainders, untriggered
+    /// stops and take-profits, and new orders still in flight.
     pub fn open_orders(&self) -> usize {
-        let in_flight = self
-            .in_flight
-            .values()
-            .filter(|o| o.action == OrderAction::New)
-            .count();
-        self.bids.len() + self.asks.len() + in_flight
+        self.bids.orders.len()
+            + self.asks.orders.len()
+            + self.untriggered.len()
+            + self.in_flight_new
     }
 
-    /// Whether the venue would accept `order` arriving at `arrival`, given the last
+    /// Whether the venue's filters accept `order` arriving at `arrival`, given the last
     /// quote seen; see [`RejectReason`] for the checks.
     pub fn check(&self, order: &Order, arrival: Nanos) -> Result<(), RejectReason> {
-        check_order(&self.instrument, self.book.map(|b| b.mid()), order, arrival)
+        check_order(
+            &self.ex.instrument,
+            self.ex.book.map(|b| b.mid()),
+            order,
+            arrival,
+        )
+    }
+
+    /// The venue's position in the symbol: the signed sum of its fills.
+    pub fn position(&self) -> Decimal {
+        self.ex.account.position()
+    }
+
+    /// Set the rest of the account's 30-day quote volume (other symbols, other
+    /// sessions), added to this venue's own for the fee tier. Zero at the start.
+    pub fn set_other_volume(&mut self, volume: Decimal) {
+        self.ex.account.other_volume = volume;
+    }
+
+    /// The 30-day quote volume that picks the fee tier of a fill at `ts`: this venue's
+    /// fills in the days `d − 29 ..= d` of `ts`, plus the other volume.
+    pub fn volume_30d(&self, ts: Nanos) -> Decimal {
+        self.ex.account.own_volume(ts) + self.ex.account.other_volume
+    }
+
+    /// The impact law's `(V, σ_d)`: daily volume in base units and daily volatility of
+    /// the mid's log, once the estimates are warm.
+    pub fn daily_estimates(&self) -> Option<(f64, f64)> {
+        self.ex.estimates.daily()
     }
 
     /// Step 1 of a tick at `now`: deliver the messages arriving before `now` and expire
@@ -248,84 +395,65 @@ impl SymbolVenue {
         loop {
             let arrival = self
                 .in_flight
-                .first_key_value()
-                .map(|(&(arrival, _, _), _)| arrival)
+                .front()
+                .map(|&(arrival, _)| arrival)
                 .filter(|&arrival| arrival < now);
-            let expiry = earliest_expiry(&self.bids, &self.asks).filter(|&(e, _)| e <= now);
-            let due = expiry.filter(|&(e, _)| arrival.is_none_or(|a| e <= a));
-            if let Some((expire_ts, client_id)) = due {
-                let open = self
-                    .bids
-                    .remove(client_id)
-                    .or_else(|| self.asks.remove(client_id));
-                if let Some(mut open) = open {
-                    out.push(open.close(expire_ts, ReportStatus::Expired));
+            let expiry = self.earliest_expiry().filter(|&(e, _)| e <= now);
+            let from = out.len();
+            if let Some((expire_ts, client_id)) =
+                expiry.filter(|&(e, _)| arrival.is_none_or(|a| e <= a))
+            {
+                if let Some(open) = self.find_open(client_id) {
+                    out.push(open.close(expire_ts, ReportStatus::Expired, None));
                 }
-                continue;
-            }
-            let Some(((arrival, _, _), order)) = arrival.and_then(|_| self.in_flight.pop_first())
-            else {
+            } else if let Some((arrival, order)) = arrival.and_then(|_| self.in_flight.pop_front())
+            {
+                if order.action == OrderAction::New {
+                    self.in_flight_new -= 1;
+                }
+                self.arrive(arrival, order, out);
+            } else {
                 return;
-            };
-            self.arrive(arrival, order, out);
+            }
+            self.settle(from, out);
         }
     }
 
-    /// A message reaches the venue at `arrival`.
-    fn arrive(&mut self, arrival: Nanos, order: Order, out: &mut Vec<ExecutionReport>) {
-        match order.action {
-            OrderAction::Cancel => {
-                let open = self
-                    .bids
-                    .remove(order.client_id)
-                    .or_else(|| self.asks.remove(order.client_id));
-                if let Some(mut open) = open {
-                    out.push(open.close(arrival, ReportStatus::Cancelled));
-                }
-            }
-            OrderAction::New => self.place(arrival, order, out),
+    /// End a step: drop the orders it closed, and stamp when its reports are received.
+    /// (Steps come in event-time order, so the outage windows are asked in time order.)
+    fn settle(&mut self, from: usize, out: &mut [ExecutionReport]) {
+        self.bids.sweep();
+        self.asks.sweep();
+        self.untriggered.retain(|o| !o.done);
+        for report in &mut out[from..] {
+            report.received_ts = self.gateway.received(report.ts);
         }
     }
 
-    /// A new order reaches the venue at `arrival`.
-    fn place(&mut self, arrival: Nanos, order: Order, out: &mut Vec<ExecutionReport>) {
-        if !self.seen.insert(order.client_id) {
-            return;
-        }
-        let mut working = Working::new(&order, self.activated);
-        self.activated += 1;
-        if self.check(&order, arrival).is_err() {
-            out.push(working.close(arrival, ReportStatus::Rejected));
-            return;
-        }
-        out.push(working.report(arrival, ReportStatus::Accepted));
-        if let Some(book) = self.book.as_mut() {
-            let (touch, left) = match order.side {
-                Side::Buy => (book.ask, &mut book.ask_left),
-                Side::Sell => (book.bid, &mut book.bid_left),
-            };
-            let crosses = match (order.kind, order.side) {
-                (OrderKind::Market, _) => true,
-                (OrderKind::Limit, Side::Buy) => order.price >= touch,
-                (OrderKind::Limit, Side::Sell) => order.price <= touch,
-            };
-            if crosses {
-                working.fill_up_to(arrival, touch, Liquidity::Taker, left, &self.config, out);
-            }
-        }
-        if !working.is_done() {
-            match order.side {
-                Side::Buy => self.bids.insert(working),
-                Side::Sell => self.asks.insert(working),
-            }
-        }
+    /// The open order that expires first, as `(expire_ts, client_id)`.
+    fn earliest_expiry(&self) -> Option<(Nanos, u64)> {
+        self.bids
+            .orders
+            .iter()
+            .chain(&self.asks.orders)
+            .chain(&self.untriggered)
+            .filter(|o| !o.done && o.expire_ts != Nanos::MAX)
+            .map(|o| (o.expire_ts, o.client_id))
+            .min()
     }
-}
 
-/// The open order that expires first, as `(expire_ts, client_id)`.
-fn earliest_expiry(bids: &Queue, asks: &Queue) -> Option<(Nanos, u64)> {
-    bids.iter()
-        .chain(asks.iter())
-        .map(|o| (o.expire_ts, o.client_id))
-        .min()
+    /// The open order `client_id` at the venue.
+    fn find_open(&mut self, client_id: u64) -> Option<&mut Working> {
+        self.bids
+            .orders
+            .iter_mut()
+            .chain(self.asks.orders.iter_mut())
+            .chain(self.untriggered.iter_mut())
+            .find(|o| !o.done && o.client_id == client_id)
+    }
+
+    fn next_rank(&mut self) -> u64 {
+        self.ranked += 1;
+        self.ranked
+    }
 }

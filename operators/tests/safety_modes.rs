@@ -9,7 +9,7 @@
 
 use bot4_operators::orders::{OrderConfig, OrderManager};
 use bot4_operators::safety_gate::{rejection, Decision, Mode, SafetyGate};
-use bot4_operators::venue::{SymbolVenue, VenueConfig};
+use bot4_operators::venue::{FeeTier, Latency, SymbolVenue, VenueConfig};
 use bot4_schemas::{
     ControlCommand, ControlEvent, ControlSource, Decimal, ExecutionReport, Instrument, Nanos,
     Order, OrderAction, OrderIntent, Side, SymbolId, Tick, TickKind, Urgency,
@@ -82,14 +82,23 @@ struct Loop {
 impl Loop {
     fn new() -> Self {
         let config = VenueConfig {
-            latency_ns: 10,
-            maker_fee: Decimal::new(2, 4),
-            taker_fee: Decimal::new(5, 4),
+            entry_latency: Latency {
+                median_ns: 10,
+                sigma: 0.0,
+            },
+            ack_latency: Latency {
+                median_ns: 1,
+                sigma: 0.0,
+            },
+            fee_tiers: FeeTier::flat(Decimal::new(2, 4), Decimal::new(5, 4)),
+            impact_coef: None,
+            rate_limit: None,
+            ..Default::default()
         };
         Self {
             manager: OrderManager::new(SymbolId(0), instrument(), OrderConfig::default()),
             gate: SafetyGate::default(),
-            venue: SymbolVenue::new(instrument(), config),
+            venue: SymbolVenue::new(instrument(), config, 0),
             position: Decimal::ZERO,
             bid: Decimal::from(100),
             ask: Decimal::new(1005, 1),
@@ -222,6 +231,9 @@ impl Loop {
             },
             bid: self.bid,
             ask: self.ask,
+            stop_distance: Decimal::ZERO,
+            take_profit_distance: Decimal::ZERO,
+            max_hold_ns: 0,
         };
         let mut orders = Vec::new();
         self.manager.on_intent(&intent, &mut orders);

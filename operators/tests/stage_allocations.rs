@@ -183,7 +183,9 @@ fn each_stage_allocates_nothing_per_tick() {
             refits += usize::from(i >= warm_up.len());
         }
     }
-    assert!(refits >= 5, "{refits} GARCH refits while measured");
+    // Student-t refits (the default) take two to three times a normal one's work, so
+    // fewer of them complete within the measured ticks; each still runs entirely there.
+    assert!(refits >= 3, "{refits} GARCH refits while measured");
 }
 
 #[test]

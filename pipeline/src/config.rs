@@ -2,35 +2,71 @@
 
 use std::path::PathBuf;
 
+use bot4_operators::desk::{DeskConfig, ProtectionConfig};
 use bot4_operators::features::FeatureConfig;
 use bot4_operators::models::forecaster::{Forecaster, ForecasterConfig};
 use bot4_operators::orders::OrderConfig;
+use bot4_operators::risk::checks::{PreTradeRisk, RiskLimits};
+use bot4_operators::risk::tiers::CapitalTiers;
 use bot4_operators::risk::RiskConfig;
 use bot4_operators::safety_triggers::TriggerConfig;
 use bot4_operators::signals::bar_signal::{BarSignal, BarSignalConfig};
 use bot4_operators::venue::VenueConfig;
-use bot4_schemas::{EpochWidth, Nanos};
+use bot4_schemas::{Decimal, EpochWidth, Instrument, Nanos};
 
 use crate::PipelineError;
 
 /// Every parameter of the strategy and the simulated venue; the defaults are Bot4's
 /// embedded configuration.
-#[derive(Debug, Clone, Default, serde::Serialize)]
+#[derive(Debug, Clone, serde::Serialize)]
 pub struct StrategyConfig {
+    /// Capital at the start, in quote currency: the equity curve's starting point.
+    pub capital: Decimal,
     /// Feature half-lives and the bar width.
     pub features: FeatureConfig,
     /// The forecasting models: GARCH, AR, logistic, ensemble, tick momentum.
     pub model: ForecasterConfig,
     /// The signal combiner's thresholds and regimes (its bar width is the features').
     pub signal: BarSignalConfig,
-    /// Sizing and limits (its `capital` is the equity curve's starting point).
+    /// Sizing: fractional Kelly, the volatility target, the caps.
     pub risk: RiskConfig,
+    /// The pre-trade checks' limits.
+    pub limits: RiskLimits,
+    /// Brackets and time stops.
+    pub protection: ProtectionConfig,
     /// Order handling.
     pub orders: OrderConfig,
-    /// Simulated venue: latency and fees.
+    /// Simulated venue: latency, fees, impact, rate limits, outages.
     pub venue: VenueConfig,
     /// The safety controller's automatic triggers.
     pub safety: TriggerConfig,
+    /// The correlations' decay per bar (RiskMetrics' 0.94).
+    pub correlation_decay: f64,
+    /// Bars two symbols need together before their correlation is known.
+    pub correlation_min_bars: u64,
+    /// The seed of every random draw of the run's simulation (the venue's latencies
+    /// and outages), so that a replay is repeatable.
+    pub seed: u64,
+}
+
+impl Default for StrategyConfig {
+    fn default() -> Self {
+        Self {
+            capital: Decimal::from(1_000_000),
+            features: FeatureConfig::default(),
+            model: ForecasterConfig::default(),
+            signal: BarSignalConfig::default(),
+            risk: RiskConfig::default(),
+            limits: RiskLimits::default(),
+            protection: ProtectionConfig::default(),
+            orders: OrderConfig::default(),
+            venue: VenueConfig::default(),
+            safety: TriggerConfig::default(),
+            correlation_decay: 0.94,
+            correlation_min_bars: 30,
+            seed: 0xB074,
+        }
+    }
 }
 
 impl StrategyConfig {
@@ -42,9 +78,40 @@ impl StrategyConfig {
         }
     }
 
+    /// A desk's configuration.
+    pub fn desk(&self) -> DeskConfig {
+        DeskConfig {
+            sizing: self.risk,
+            limits: self.limits,
+            orders: self.orders,
+            protection: self.protection,
+        }
+    }
+
+    /// The capital tiers, starting from the run's capital.
+    pub fn tiers(&self) -> CapitalTiers {
+        CapitalTiers::with_defaults(self.capital)
+    }
+
     /// An error naming the first invalid parameter; the graph is built only from a
     /// configuration that passed.
     pub fn validate(&self) -> Result<(), PipelineError> {
+        if self.capital <= Decimal::ZERO {
+            return Err(PipelineError::Config("the capital must be positive".into()));
+        }
+        let any = Instrument {
+            symbol: "ANY".into(),
+            tick_size: Decimal::ONE,
+            lot_size: Decimal::ONE,
+            min_notional: Decimal::ZERO,
+        };
+        PreTradeRisk::new(any, self.limits)
+            .map_err(|e| PipelineError::Config(format!("risk limits: {e}")))?;
+        if !(self.correlation_decay > 0.0 && self.correlation_decay < 1.0) {
+            return Err(PipelineError::Config(
+                "the correlation decay must be between 0 and 1".into(),
+            ));
+        }
         if self.features.bar_width <= 0 {
             return Err(PipelineError::Config(
                 "the bar width must be positive".into(),

@@ -248,6 +248,9 @@ fn date_text(day: i64) -> String {
     format!("{y:04}-{m:02}-{d:02}")
 }
 
+/// Hive's name for the partition of null values.
+const HIVE_NULL: &str = "__HIVE_DEFAULT_PARTITION__";
+
 /// A partition value as a path segment: ASCII letters, digits and `-_.~` as they are,
 /// any other byte percent-encoded (as Hive does, and as pyarrow and polars decode), so a
 /// value can never name another folder.
@@ -579,17 +582,22 @@ async fn write_day(
         cause,
     };
     let mut rows = query.fetch(&mut *conn);
-    let mut current: Option<String> = None;
+    let mut current: Option<Option<String>> = None;
     let mut started = false;
     while let Some(row) = rows.try_next().await.map_err(fail)? {
         let partition = match plan.symbol {
             Some(index) => {
-                let symbol: &str = row.try_get(index).map_err(fail)?;
-                if current.as_deref() == Some(symbol) {
+                // A null symbol (the portfolio's row of `risk`) goes to Hive's partition
+                // for nulls, which readers read back as null.
+                let symbol: Option<&str> = row.try_get(index).map_err(fail)?;
+                if current.as_ref().map(Option::as_deref) == Some(symbol) {
                     None
                 } else {
-                    current = Some(symbol.to_owned());
-                    Some(format!("{date}/symbol={}", hive_value(symbol)))
+                    current = Some(symbol.map(str::to_owned));
+                    Some(format!(
+                        "{date}/symbol={}",
+                        symbol.map_or_else(|| HIVE_NULL.to_owned(), hive_value)
+                    ))
                 }
             }
             None => (!started).then(|| date.clone()),
@@ -1042,8 +1050,8 @@ mod tests {
             message.as_deref(),
             Some(
                 "--table `runs; drop table x` is not a table bot4 exports; choose one of \
-                 ticks, bar_features, signals, orders, reports, fills, positions, equity, control, \
-                 audit"
+                 ticks, bar_features, signals, orders, reports, fills, positions, equity, risk, \
+                 control, audit"
             )
         );
     }

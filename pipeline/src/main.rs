@@ -374,7 +374,7 @@ impl RunArgs {
     fn options(&self, input: TickInput, out: PathBuf) -> anyhow::Result<ReplayOptions> {
         let mut strategy = StrategyConfig::default();
         anyhow::ensure!(self.capital > Decimal::ZERO, "--capital must be positive");
-        strategy.risk.capital = self.capital;
+        strategy.capital = self.capital;
         strategy.features.bar_width = parse_bar_width(&self.bar).context("--bar")?;
         let limit = |v: f64| (v != 0.0).then_some(v);
         strategy.safety.soft_drawdown = limit(self.soft_drawdown);

@@ -26,7 +26,7 @@ use crate::sinks::postgres::{DatabaseSink, SinkConfig, Writer, WriterStats};
 use crate::sinks::{table_digest, OutputDir};
 use crate::sources::postgres::DatabasePlan;
 use crate::sources::{load_registry, plan_inputs, read_control_file, TickInput, TickPlan};
-use crate::summary::{AuditSummary, Summary};
+use crate::summary::{AuditSummary, ExecutionSummary, Summary};
 use crate::PipelineError;
 
 /// Ticks a worker reads before it lets the graph catch up.
@@ -245,7 +245,7 @@ fn start_database(
         config: serde_json::json!({
             "epoch_ns": opts.epoch.nanos(),
             "bar_ns": opts.strategy.features.bar_width,
-            "capital": opts.strategy.risk.capital,
+            "capital": opts.strategy.capital,
             "workers": opts.layout.workers,
             "processes": opts.layout.processes,
             "strategy": opts.strategy,
@@ -761,13 +761,15 @@ fn summarize(
         digest::<Fill>(root, registry)?,
         digest::<EquityPoint>(root, registry)?,
     ];
-    Ok(Summary::new(
+    let mut summary = Summary::new(
         totals,
-        opts.strategy.risk.capital,
+        opts.strategy.capital,
         wall,
         opts.layout.peers(),
         digests,
-    ))
+    );
+    summary.execution = ExecutionSummary::read(root, registry)?;
+    Ok(summary)
 }
 
 fn digest<T: ArrowRecord + std::fmt::Debug>(

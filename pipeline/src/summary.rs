@@ -1,12 +1,18 @@
 //! The summary a replay prints and saves as `summary.json`.
 
+use std::collections::BTreeMap;
+use std::path::Path;
 use std::time::Duration;
 
-use bot4_schemas::Decimal;
+use bot4_schemas::{
+    Decimal, ExecutionReport, Liquidity, Order, OrderAction, ReportStatus, SymbolRegistry,
+};
 use serde::Serialize;
 
 use crate::graph::Totals;
+use crate::sinks::for_each_batch;
 use crate::sinks::postgres::WriterStats;
+use crate::PipelineError;
 
 /// The figures of one run.
 #[derive(Debug, Clone, Serialize)]
@@ -42,6 +48,107 @@ pub struct Summary {
     pub audit: AuditSummary,
     /// The safety controller's mode at the end of the run.
     pub final_mode: String,
+    /// What the orders were and what happened to them.
+    pub execution: ExecutionSummary,
+}
+
+/// The run's orders by type and what happened to them, counted from its `orders` and
+/// `reports` tables.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
+pub struct ExecutionSummary {
+    /// New orders by kind (`market`, `limit`, `stop`, `take_profit`).
+    pub kinds: BTreeMap<String, u64>,
+    /// New orders by time in force.
+    pub time_in_force: BTreeMap<String, u64>,
+    /// New orders marked reduce-only.
+    pub reduce_only: u64,
+    /// New orders linked one-cancels-other.
+    pub oco: u64,
+    /// Cancel requests.
+    pub cancels: u64,
+    /// Reports by status.
+    pub statuses: BTreeMap<String, u64>,
+    /// Rejections and early ends by reason.
+    pub reasons: BTreeMap<String, u64>,
+    /// Fills that left part of their order working.
+    pub partial_fills: u64,
+    /// Maker fills and their fees.
+    pub maker: (u64, Decimal),
+    /// Taker fills and their fees.
+    pub taker: (u64, Decimal),
+}
+
+impl ExecutionSummary {
+    /// Count the committed `orders` and `reports` tables under `root`.
+    pub fn read(root: &Path, registry: &SymbolRegistry) -> Result<Self, PipelineError> {
+        let mut s = Self::default();
+        for_each_batch::<Order>(root, registry, |orders| {
+            for o in orders {
+                if o.action == OrderAction::Cancel {
+                    s.cancels += 1;
+                    continue;
+                }
+                *s.kinds.entry(o.kind.as_str().to_owned()).or_default() += 1;
+                *s.time_in_force
+                    .entry(o.tif.as_str().to_owned())
+                    .or_default() += 1;
+                s.reduce_only += u64::from(o.reduce_only);
+                s.oco += u64::from(o.oco != 0);
+            }
+        })?;
+        for_each_batch::<ExecutionReport>(root, registry, |reports| {
+            for r in reports {
+                *s.statuses.entry(r.status.as_str().to_owned()).or_default() += 1;
+                if let Some(reason) = r.reason {
+                    *s.reasons.entry(reason.as_str().to_owned()).or_default() += 1;
+                }
+                if r.fill_qty.is_zero() {
+                    continue;
+                }
+                if r.status == ReportStatus::PartiallyFilled {
+                    s.partial_fills += 1;
+                }
+                let side = match r.liquidity {
+                    Some(Liquidity::Maker) => &mut s.maker,
+                    _ => &mut s.taker,
+                };
+                side.0 += 1;
+                side.1 += r.fee;
+            }
+        })?;
+        Ok(s)
+    }
+
+    fn to_text(&self) -> String {
+        let list = |m: &BTreeMap<String, u64>| {
+            if m.is_empty() {
+                return "none".to_owned();
+            }
+            m.iter()
+                .map(|(k, v)| format!("{k} {v}"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        format!(
+            "order types       {} ({}; {} reduce-only, {} one-cancels-other; {} cancels)
+reports           {}
+refused or ended  {}
+execution         {} partial fills; maker {} fills, fees {}; taker {} fills, fees {}
+",
+            list(&self.kinds),
+            list(&self.time_in_force),
+            self.reduce_only,
+            self.oco,
+            self.cancels,
+            list(&self.statuses),
+            list(&self.reasons),
+            self.partial_fills,
+            self.maker.0,
+            self.maker.1.round_dp(2),
+            self.taker.0,
+            self.taker.1.round_dp(2),
+        )
+    }
 }
 
 /// The head of a run's audit trail.
@@ -87,6 +194,7 @@ impl Summary {
             database: None,
             audit: AuditSummary::default(),
             final_mode: totals.final_mode.to_owned(),
+            execution: ExecutionSummary::default(),
         }
     }
 
@@ -111,6 +219,7 @@ impl Summary {
             self.ticks_per_second,
             self.workers,
         );
+        s.push_str(&self.execution.to_text());
         for (table, rows, hex) in &self.digests {
             s.push_str(&format!(
                 "{table:<17} {rows} rows, digest {}\n",

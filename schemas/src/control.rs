@@ -71,11 +71,13 @@ pub enum ControlSource {
     StaleData,
     /// The exchange's clock and ours disagree.
     ClockSkew,
+    /// The equity moved the account to another capital tier.
+    CapitalTier,
 }
 
 impl ControlSource {
     /// Every source, in declaration order.
-    pub const ALL: [ControlSource; 9] = [
+    pub const ALL: [ControlSource; 10] = [
         ControlSource::File,
         ControlSource::Admin,
         ControlSource::KillFile,
@@ -85,6 +87,7 @@ impl ControlSource {
         ControlSource::CircuitBreaker,
         ControlSource::StaleData,
         ControlSource::ClockSkew,
+        ControlSource::CapitalTier,
     ];
 
     /// Name as stored in files and tables.
@@ -99,6 +102,7 @@ impl ControlSource {
             ControlSource::CircuitBreaker => "circuit_breaker",
             ControlSource::StaleData => "stale_data",
             ControlSource::ClockSkew => "clock_skew",
+            ControlSource::CapitalTier => "capital_tier",
         }
     }
 

@@ -21,6 +21,9 @@ pub enum ReportStatus {
     Submitted,
     /// The venue accepted it; it is working.
     Accepted,
+    /// A stop or take-profit order reached its trigger price and now works as a
+    /// market order.
+    Triggered,
     /// Part of it filled; the rest is working.
     PartiallyFilled,
     /// All of it filled.
@@ -46,9 +49,10 @@ impl ReportStatus {
     }
 
     /// Every status, in lifecycle order.
-    pub const ALL: [ReportStatus; 7] = [
+    pub const ALL: [ReportStatus; 8] = [
         ReportStatus::Submitted,
         ReportStatus::Accepted,
+        ReportStatus::Triggered,
         ReportStatus::PartiallyFilled,
         ReportStatus::Filled,
         ReportStatus::Cancelled,
@@ -66,12 +70,132 @@ impl ReportStatus {
         match self {
             ReportStatus::Submitted => "submitted",
             ReportStatus::Accepted => "accepted",
+            ReportStatus::Triggered => "triggered",
             ReportStatus::PartiallyFilled => "partially_filled",
             ReportStatus::Filled => "filled",
             ReportStatus::Cancelled => "cancelled",
             ReportStatus::Expired => "expired",
             ReportStatus::Rejected => "rejected",
         }
+    }
+}
+
+/// Why an order was rejected or ended other than by a fill, a request or its expiry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+pub enum ReportReason {
+    /// The venue's request rate limit was exceeded (an HTTP 429).
+    RateLimited,
+    /// The venue was unreachable or down (an outage).
+    VenueUnavailable,
+    /// A post-only order would have taken liquidity.
+    PostOnly,
+    /// A fill-or-kill order could not fill whole on arrival.
+    FillOrKill,
+    /// What an immediate-or-cancel order did not fill on arrival.
+    ImmediateOrCancel,
+    /// A reduce-only order had nothing left to reduce.
+    ReduceOnly,
+    /// Self-trade prevention: it would have traded against one of our own orders.
+    SelfTrade,
+    /// Its one-cancels-other partner triggered or filled.
+    Oco,
+    /// The venue's filters: tick size, lot size, minimum notional, no quote, expiry.
+    ExchangeFilter,
+    /// The safety controller's mode did not let it pass.
+    SafetyGate,
+    /// A repeated submit of a client id already seen.
+    Duplicate,
+    /// Pre-trade risk: the symbol's position or notional limit.
+    RiskPositionLimit,
+    /// Pre-trade risk: the share of equity in one symbol.
+    RiskConcentration,
+    /// Pre-trade risk: the portfolio's summed risk at the stops.
+    RiskPortfolioHeat,
+    /// Pre-trade risk: exposure correlated with a position already held.
+    RiskCorrelation,
+    /// Pre-trade risk: the order rate cap.
+    RiskOrderRate,
+    /// Pre-trade risk: the price band around the last mid.
+    RiskPriceBand,
+    /// Pre-trade risk: the venue's leverage cap.
+    RiskLeverage,
+    /// Pre-trade risk: the exchange's filters, checked before sending.
+    RiskFilter,
+    /// Pre-trade risk: state needed for a check was missing (fail-closed).
+    RiskMissingState,
+}
+
+impl ReportReason {
+    /// Every reason.
+    pub const ALL: [ReportReason; 20] = [
+        ReportReason::RateLimited,
+        ReportReason::VenueUnavailable,
+        ReportReason::PostOnly,
+        ReportReason::FillOrKill,
+        ReportReason::ImmediateOrCancel,
+        ReportReason::ReduceOnly,
+        ReportReason::SelfTrade,
+        ReportReason::Oco,
+        ReportReason::ExchangeFilter,
+        ReportReason::SafetyGate,
+        ReportReason::Duplicate,
+        ReportReason::RiskPositionLimit,
+        ReportReason::RiskConcentration,
+        ReportReason::RiskPortfolioHeat,
+        ReportReason::RiskCorrelation,
+        ReportReason::RiskOrderRate,
+        ReportReason::RiskPriceBand,
+        ReportReason::RiskLeverage,
+        ReportReason::RiskFilter,
+        ReportReason::RiskMissingState,
+    ];
+
+    /// Name as stored in files.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportReason::RateLimited => "rate_limited",
+            ReportReason::VenueUnavailable => "venue_unavailable",
+            ReportReason::PostOnly => "post_only",
+            ReportReason::FillOrKill => "fill_or_kill",
+            ReportReason::ImmediateOrCancel => "immediate_or_cancel",
+            ReportReason::ReduceOnly => "reduce_only",
+            ReportReason::SelfTrade => "self_trade",
+            ReportReason::Oco => "oco",
+            ReportReason::ExchangeFilter => "exchange_filter",
+            ReportReason::SafetyGate => "safety_gate",
+            ReportReason::Duplicate => "duplicate",
+            ReportReason::RiskPositionLimit => "risk_position_limit",
+            ReportReason::RiskConcentration => "risk_concentration",
+            ReportReason::RiskPortfolioHeat => "risk_portfolio_heat",
+            ReportReason::RiskCorrelation => "risk_correlation",
+            ReportReason::RiskOrderRate => "risk_order_rate",
+            ReportReason::RiskPriceBand => "risk_price_band",
+            ReportReason::RiskLeverage => "risk_leverage",
+            ReportReason::RiskFilter => "risk_filter",
+            ReportReason::RiskMissingState => "risk_missing_state",
+        }
+    }
+
+    /// The reason named `text` (as written by [`ReportReason::as_str`]).
+    pub fn parse(text: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|r| r.as_str() == text)
+    }
+
+    /// Whether the venue (rather than the strategy's own checks) gave it.
+    pub fn from_venue(self) -> bool {
+        !matches!(
+            self,
+            ReportReason::SafetyGate
+                | ReportReason::RiskPositionLimit
+                | ReportReason::RiskConcentration
+                | ReportReason::RiskPortfolioHeat
+                | ReportReason::RiskCorrelation
+                | ReportReason::RiskOrderRate
+                | ReportReason::RiskPriceBand
+                | ReportReason::RiskLeverage
+                | ReportReason::RiskFilter
+                | ReportReason::RiskMissingState
+        )
     }
 }
 
@@ -100,6 +224,12 @@ pub struct ExecutionReport {
     pub leaves_qty: Decimal,
     /// Per-order event counter, so reports of one order sort in the order they happened.
     pub event: u32,
+    /// Why it was rejected or ended early, when that is not a fill, a request or its
+    /// expiry.
+    pub reason: Option<ReportReason>,
+    /// When the strategy learns of it: `ts` plus the venue's acknowledgement latency
+    /// (equal to `ts` for reports made on the strategy's side).
+    pub received_ts: Nanos,
 }
 
 impl ExecutionReport {

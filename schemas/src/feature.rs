@@ -102,6 +102,9 @@ pub struct Forecast {
     /// The GARCH one-step volatility over its long-run level (1 before the first fit):
     /// the volatility regime.
     pub vol_ratio: f64,
+    /// Degrees of freedom of GARCH's Student-t innovations; infinite for normal ones
+    /// (and before the first fit).
+    pub tail_dof: f64,
     /// The standardised scores the signal combines, named by [`FORECAST_SCORE_NAMES`].
     pub scores: [f64; FORECAST_SCORES],
     /// The features it was computed from.

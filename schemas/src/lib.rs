@@ -23,6 +23,7 @@ mod instrument;
 mod market;
 mod order;
 mod position;
+mod risk;
 mod signal;
 mod time;
 
@@ -33,15 +34,16 @@ pub use control::{ControlCommand, ControlEvent, ControlSource, Parameter};
 pub use decimal::{decimal_from_f64, to_scaled_i128, ARROW_DECIMAL_PRECISION, ARROW_DECIMAL_SCALE};
 pub use equity::EquityPoint;
 pub use error::SchemaError;
-pub use execution::{ExecutionReport, Fill, Liquidity, ReportStatus};
+pub use execution::{ExecutionReport, Fill, Liquidity, ReportReason, ReportStatus};
 pub use feature::{
     BarFeatures, FeatureVector, Forecast, BAR_INPUTS, BAR_INPUT_NAMES, FORECAST_SCORES,
     FORECAST_SCORE_NAMES,
 };
 pub use instrument::{Instrument, SymbolId, SymbolRegistry};
 pub use market::{Side, Tick, TickKind};
-pub use order::{Order, OrderAction, OrderIntent, OrderKind, Urgency};
+pub use order::{Order, OrderAction, OrderIntent, OrderKind, TimeInForce, Urgency};
 pub use position::Position;
+pub use risk::RiskPoint;
 pub use rust_decimal::Decimal;
 pub use signal::Signal;
 pub use time::{EpochWidth, Nanos, NANOS_PER_SECOND};

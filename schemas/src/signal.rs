@@ -23,6 +23,9 @@ pub struct Signal {
     pub confidence: f64,
     /// Annualised volatility the size should be scaled by.
     pub volatility: f64,
+    /// Expected annualised return of holding the signal's direction (signed like a
+    /// long position's return), the edge the sizing bets on.
+    pub edge: f64,
     /// Best bid when it fired.
     pub bid: Decimal,
     /// Best ask when it fired.

@@ -5,7 +5,7 @@ DuckDB.
 Usage: read_outputs.py OUTDIR
 
 For every table folder of OUTDIR (ticks, bar_features, signals, orders, reports, fills,
-positions, equity, control, audit) it reads the part files with all three, and checks that
+positions, equity, risk, control, audit) it reads the part files with all three, and checks that
 
 - the row counts agree across the three readers;
 - they agree with summary.json: `ticks` and `fills` are the rows of ticks/ and fills/,
@@ -39,6 +39,7 @@ TABLES = [
     "fills",
     "positions",
     "equity",
+    "risk",
     "control",
     "audit",
 ]
@@ -48,11 +49,12 @@ DECIMALS = {
     "ticks": ["price", "size", "bid_price", "bid_size", "ask_price", "ask_size"],
     "bar_features": ["open", "high", "low", "close", "volume"],
     "signals": ["bid", "ask"],
-    "orders": ["price", "qty"],
+    "orders": ["price", "trigger", "qty"],
     "reports": ["fill_qty", "fill_price", "fee", "leaves_qty"],
     "fills": ["price", "qty", "fee"],
     "positions": ["qty", "avg_price", "mark", "cash", "realized_pnl", "unrealized_pnl", "fees"],
     "equity": ["equity", "realized_pnl", "unrealized_pnl", "fees", "gross_exposure", "peak"],
+    "risk": ["exposure", "risk_at_stop"],
     "control": [],
     "audit": [],
 }

@@ -61,9 +61,13 @@ fn main() {
             side: if i % 2 == 0 { Side::Buy } else { Side::Sell },
             kind: OrderKind::Limit,
             price: Decimal::new(1000, 1),
+            trigger: Decimal::ZERO,
             qty: Decimal::ONE,
+            tif: bot4_schemas::TimeInForce::Gtc,
             expire_ts: Nanos::MAX,
             reduces_exposure: i % 3 == 0,
+            reduce_only: false,
+            oco: 0,
         })
         .collect();
     let mut passed = 0usize;

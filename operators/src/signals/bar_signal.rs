@@ -90,6 +90,9 @@ impl BarSignal {
             volatility,
             bid: f.bid,
             ask: f.ask,
+            // The combined score is E[r | x] / σ_bar: the next bar's expected return,
+            // annualised as if it held for every bar of a year.
+            edge: decision.score * forecast.bar_variance.sqrt() * self.bars_per_year,
         })
     }
 }
@@ -180,6 +183,7 @@ mod tests {
             variance: bar_variance,
             bar_variance,
             vol_ratio: 1.0,
+            tail_dof: f64::INFINITY,
             scores,
             features,
         }

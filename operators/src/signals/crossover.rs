@@ -98,6 +98,9 @@ impl EmaCrossover {
             volatility: f.volatility,
             bid: f.bid,
             ask: f.ask,
+            // The forecast's return over its standard deviation, as an annual Sharpe
+            // ratio, times the annualised volatility.
+            edge: score * f.volatility,
         })
     }
 }
@@ -134,6 +137,7 @@ mod tests {
             variance: 1.0,
             bar_variance: 1.0,
             vol_ratio: 1.0,
+            tail_dof: f64::INFINITY,
             scores: [0.0; bot4_schemas::FORECAST_SCORES],
             features,
         }

@@ -20,6 +20,7 @@
 
 pub mod adf;
 pub mod dcc;
+pub mod ewma_correlation;
 pub mod jarque_bera;
 pub mod ljung_box;
 mod mackinnon;

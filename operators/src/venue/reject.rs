@@ -1,6 +1,7 @@
-//! The checks a new order must pass to be accepted, and why it is rejected otherwise.
+//! The venue's filters: the checks a new order must pass to be accepted, and why it is
+//! rejected otherwise (its report's reason is `ExchangeFilter`).
 
-use bot4_schemas::{Instrument, Nanos, Order, OrderKind};
+use bot4_schemas::{Instrument, Nanos, Order, OrderKind, TimeInForce};
 use rust_decimal::Decimal;
 use thiserror::Error;
 
@@ -19,6 +20,9 @@ pub enum RejectReason {
         /// The instrument's lot size.
         lot_size: Decimal,
     },
+    /// A post-only order that is not a limit order.
+    #[error("post-only {0:?} order: only limit orders can be post-only")]
+    PostOnlyNotLimit(OrderKind),
     /// A limit price is zero or negative.
     #[error("limit price {0} is not positive")]
     NonPositivePrice(Decimal),
@@ -30,10 +34,22 @@ pub enum RejectReason {
         /// The instrument's tick size.
         tick_size: Decimal,
     },
+    /// A stop or take-profit order's trigger price is zero or negative.
+    #[error("trigger price {0} is not positive")]
+    NonPositiveTrigger(Decimal),
+    /// A trigger price is not a whole number of ticks.
+    #[error("trigger price {trigger} is not a multiple of the tick size {tick_size}")]
+    TriggerOffTick {
+        /// The order's trigger price.
+        trigger: Decimal,
+        /// The instrument's tick size.
+        tick_size: Decimal,
+    },
     /// A market order arrived before any quote.
     #[error("market order before any quote")]
     NoQuote,
-    /// `qty * price` (the mid for a market order) is below the instrument's minimum.
+    /// `qty * price` (the mid for a market order, the trigger price for a stop or
+    /// take-profit) is below the instrument's minimum.
     #[error("notional {notional} is below the minimum {min_notional}")]
     BelowMinNotional {
         /// The order's notional.
@@ -68,6 +84,9 @@ pub(super) fn check_order(
             lot_size: instrument.lot_size,
         });
     }
+    if order.tif == TimeInForce::PostOnly && order.kind != OrderKind::Limit {
+        return Err(RejectReason::PostOnlyNotLimit(order.kind));
+    }
     let price = match order.kind {
         OrderKind::Limit => {
             if order.price <= Decimal::ZERO {
@@ -81,12 +100,24 @@ pub(super) fn check_order(
             }
             order.price
         }
+        OrderKind::Stop | OrderKind::TakeProfit => {
+            if order.trigger <= Decimal::ZERO {
+                return Err(RejectReason::NonPositiveTrigger(order.trigger));
+            }
+            if !instrument.on_tick(order.trigger) {
+                return Err(RejectReason::TriggerOffTick {
+                    trigger: order.trigger,
+                    tick_size: instrument.tick_size,
+                });
+            }
+            order.trigger
+        }
         OrderKind::Market => mid.ok_or(RejectReason::NoQuote)?,
     };
     let notional = order.qty * price;
-    // A reduce-only order is exempt, as on the exchanges: a remainder below the
-    // minimum could otherwise never be closed.
-    if notional < instrument.min_notional && !order.reduces_exposure {
+    // An order that reduces exposure (or is reduce-only) is exempt, as on the
+    // exchanges: a remainder below the minimum could otherwise never be closed.
+    if notional < instrument.min_notional && !(order.reduces_exposure || order.reduce_only) {
         return Err(RejectReason::BelowMinNotional {
             notional,
             min_notional: instrument.min_notional,

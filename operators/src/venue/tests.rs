@@ -1,15 +1,24 @@
-//! Hand-computed examples of each venue rule.
+//! Hand-computed examples of each venue rule. The basic rules are here, with the
+//! helpers; the order kinds, self-trade prevention, the gateway and the market model
+//! have a file each.
 
 use bot4_schemas::{
-    ExecutionReport, Instrument, Liquidity, Nanos, Order, OrderAction, OrderKind, ReportStatus,
-    Side, SymbolId, Tick, TickKind,
+    ExecutionReport, Instrument, Liquidity, Nanos, Order, OrderKind, ReportStatus, Side, SymbolId,
+    Tick, TickKind,
 };
 use rust_decimal::Decimal;
 
-use super::{RejectReason, SymbolVenue, VenueConfig};
+use super::{FeeTier, Latency, RejectReason, SymbolVenue, VenueConfig};
 use ReportStatus::{Accepted, Cancelled, Expired, Filled, PartiallyFilled, Rejected};
 
-const LATENCY: Nanos = 10;
+mod gateway;
+mod kinds;
+mod market;
+mod self_trade;
+
+pub(super) const LATENCY: Nanos = 10;
+/// The fixed acknowledgement latency of [`config`].
+pub(super) const ACK: Nanos = 3;
 
 pub(super) fn d(text: &str) -> Decimal {
     text.parse().expect("decimal literal")
@@ -25,18 +34,30 @@ pub(super) fn instrument() -> Instrument {
     }
 }
 
-fn venue() -> SymbolVenue {
-    SymbolVenue::new(
-        instrument(),
-        VenueConfig {
-            latency_ns: LATENCY,
-            maker_fee: d("0.0002"),
-            taker_fee: d("0.0005"),
+/// Fixed latencies (entry 10 ns, ack 3 ns), 2/5 bp fees, no impact, no rate limit, no
+/// outages, cancel-new self-trade prevention.
+pub(super) fn config() -> VenueConfig {
+    VenueConfig {
+        entry_latency: Latency {
+            median_ns: LATENCY,
+            sigma: 0.0,
         },
-    )
+        ack_latency: Latency {
+            median_ns: ACK,
+            sigma: 0.0,
+        },
+        fee_tiers: FeeTier::flat(d("0.0002"), d("0.0005")),
+        impact_coef: None,
+        rate_limit: None,
+        ..VenueConfig::default()
+    }
 }
 
-fn quote(ts: Nanos, bid: &str, bid_size: &str, ask: &str, ask_size: &str) -> Tick {
+pub(super) fn venue() -> SymbolVenue {
+    SymbolVenue::new(instrument(), config(), 1)
+}
+
+pub(super) fn quote(ts: Nanos, bid: &str, bid_size: &str, ask: &str, ask_size: &str) -> Tick {
     Tick {
         ts,
         seq: 0,
@@ -50,7 +71,7 @@ fn quote(ts: Nanos, bid: &str, bid_size: &str, ask: &str, ask_size: &str) -> Tic
     }
 }
 
-fn trade(ts: Nanos, price: &str, size: &str, aggressor: Side) -> Tick {
+pub(super) fn trade(ts: Nanos, price: &str, size: &str, aggressor: Side) -> Tick {
     Tick {
         ts,
         seq: 0,
@@ -63,46 +84,39 @@ fn trade(ts: Nanos, price: &str, size: &str, aggressor: Side) -> Tick {
     }
 }
 
-fn order(ts: Nanos, client_id: u64, side: Side, kind: OrderKind, price: &str, qty: &str) -> Order {
-    Order {
-        ts,
-        client_id,
-        symbol: SymbolId(0),
-        action: OrderAction::New,
-        side,
-        kind,
-        price: d(price),
-        qty: d(qty),
-        expire_ts: i64::MAX,
-        reduces_exposure: false,
-    }
+pub(super) fn order(
+    ts: Nanos,
+    client_id: u64,
+    side: Side,
+    kind: OrderKind,
+    price: &str,
+    qty: &str,
+) -> Order {
+    Order::new(ts, client_id, SymbolId(0), side, kind, d(price), d(qty))
 }
 
-fn market(ts: Nanos, client_id: u64, side: Side, qty: &str) -> Order {
+pub(super) fn market(ts: Nanos, client_id: u64, side: Side, qty: &str) -> Order {
     order(ts, client_id, side, OrderKind::Market, "0", qty)
 }
 
-fn limit(ts: Nanos, client_id: u64, side: Side, price: &str, qty: &str) -> Order {
+pub(super) fn limit(ts: Nanos, client_id: u64, side: Side, price: &str, qty: &str) -> Order {
     order(ts, client_id, side, OrderKind::Limit, price, qty)
 }
 
-fn cancel(ts: Nanos, client_id: u64) -> Order {
-    Order {
-        action: OrderAction::Cancel,
-        ..market(ts, client_id, Side::Buy, "0")
-    }
+pub(super) fn cancel(ts: Nanos, client_id: u64) -> Order {
+    market(ts, client_id, Side::Buy, "0").cancel_of(ts)
 }
 
-fn run(venue: &mut SymbolVenue, tick: Tick) -> Vec<ExecutionReport> {
+pub(super) fn run(venue: &mut SymbolVenue, tick: Tick) -> Vec<ExecutionReport> {
     let mut out = Vec::new();
     venue.on_tick(&tick, &mut out);
     out
 }
 
 /// `(ts, client_id, status, fill_qty, fill_price, leaves_qty, event)`.
-type Brief = (Nanos, u64, ReportStatus, Decimal, Decimal, Decimal, u32);
+pub(super) type Brief = (Nanos, u64, ReportStatus, Decimal, Decimal, Decimal, u32);
 
-fn brief(reports: &[ExecutionReport]) -> Vec<Brief> {
+pub(super) fn brief(reports: &[ExecutionReport]) -> Vec<Brief> {
     reports
         .iter()
         .map(|r| {
@@ -119,7 +133,7 @@ fn brief(reports: &[ExecutionReport]) -> Vec<Brief> {
         .collect()
 }
 
-fn b(
+pub(super) fn b(
     ts: Nanos,
     id: u64,
     status: ReportStatus,
@@ -129,6 +143,11 @@ fn b(
     event: u32,
 ) -> Brief {
     (ts, id, status, d(qty), d(price), d(leaves), event)
+}
+
+/// The reasons of `reports`, in order.
+pub(super) fn reasons(reports: &[ExecutionReport]) -> Vec<Option<bot4_schemas::ReportReason>> {
+    reports.iter().map(|r| r.reason).collect()
 }
 
 #[test]
@@ -341,25 +360,27 @@ fn messages_arrive_after_the_latency_and_wait_for_a_later_tick() {
 }
 
 #[test]
-fn messages_in_flight_arrive_by_time_then_client_id() {
+fn messages_arrive_in_the_order_sent_on_one_connection() {
     let mut v = venue();
     run(&mut v, quote(0, "100", "1", "100.5", "0.6"));
-    v.submit(market(3, 7, Side::Buy, "0.5"));
-    v.submit(market(2, 9, Side::Buy, "0.5"));
-    v.submit(market(2, 8, Side::Buy, "0.5"));
+    // Sent at 3, then 2, then 2: arrival = max(ts + 10, previous arrival).
+    assert_eq!(v.submit(market(3, 7, Side::Buy, "0.5")), 13);
+    assert_eq!(v.submit(market(2, 9, Side::Buy, "0.5")), 13);
+    assert_eq!(v.submit(market(2, 8, Side::Buy, "0.5")), 13);
     let out = run(&mut v, quote(20, "100", "1", "101", "5"));
     assert_eq!(
         brief(&out),
         [
-            b(12, 8, Accepted, "0", "0", "0.5", 0),
-            b(12, 8, Filled, "0.5", "100.5", "0", 1),
-            b(12, 9, Accepted, "0", "0", "0.5", 0),
-            b(12, 9, PartiallyFilled, "0.1", "100.5", "0.4", 1),
             b(13, 7, Accepted, "0", "0", "0.5", 0),
+            b(13, 7, Filled, "0.5", "100.5", "0", 1),
+            b(13, 9, Accepted, "0", "0", "0.5", 0),
+            b(13, 9, PartiallyFilled, "0.1", "100.5", "0.4", 1),
+            b(13, 8, Accepted, "0", "0", "0.5", 0),
             b(20, 9, Filled, "0.4", "101", "0", 2),
-            b(20, 7, Filled, "0.5", "101", "0", 1),
+            b(20, 8, Filled, "0.5", "101", "0", 1),
         ]
     );
+    assert!(out.iter().all(|r| r.received_ts == r.ts + ACK));
 }
 
 #[test]
@@ -435,9 +456,10 @@ fn an_order_expired_before_a_cancel_arrives_is_not_cancelled() {
 fn cancels_close_open_orders_and_nothing_else() {
     let mut v = venue();
     run(&mut v, quote(0, "99", "1", "101", "0.5"));
+    // The sell goes first: after the buy at 100 rests, it would trade with it.
+    v.submit(limit(0, 3, Side::Sell, "99", "0.2"));
     v.submit(limit(0, 1, Side::Buy, "100", "1"));
     v.submit(market(0, 2, Side::Buy, "1"));
-    v.submit(limit(0, 3, Side::Sell, "99", "0.2"));
     run(&mut v, quote(20, "99", "1", "101", "0"));
     assert_eq!(v.open_orders(), 2);
     v.submit(cancel(20, 1));
@@ -460,8 +482,9 @@ fn cancels_close_open_orders_and_nothing_else() {
 fn a_cancel_arriving_before_its_order_cancels_nothing() {
     let mut v = venue();
     run(&mut v, quote(0, "99", "1", "101", "1"));
-    v.submit(limit(5, 1, Side::Buy, "100", "1"));
-    v.submit(cancel(0, 1));
+    // Sent first, it arrives first, even though the order was decided earlier.
+    assert_eq!(v.submit(cancel(5, 1)), 15);
+    assert_eq!(v.submit(limit(0, 1, Side::Buy, "100", "1")), 15);
     let out = run(&mut v, quote(20, "99", "1", "101", "1"));
     assert_eq!(brief(&out), [b(15, 1, Accepted, "0", "0", "1", 0)]);
     assert_eq!(v.open_orders(), 1);
@@ -548,47 +571,107 @@ fn invalid_orders_are_rejected_with_a_reason() {
 #[test]
 fn fees_round_to_eight_places_half_to_even() {
     let config = VenueConfig {
-        latency_ns: 1,
-        maker_fee: d("-0.0001"),
-        taker_fee: d("0.0001"),
+        fee_tiers: FeeTier::flat(d("-0.0001"), d("0.0001")),
+        ..config()
     };
+    let fee = |liquidity, price| config.fee(Decimal::ZERO, liquidity, d(price), d("0.001"));
     // 1.25 * 0.001 * 0.0001 = 0.000000125 -> 0.00000012; 1.35 -> 0.000000135 -> 0.00000014
-    assert_eq!(
-        config.fee(Liquidity::Taker, d("1.25"), d("0.001")),
-        d("0.00000012")
-    );
-    assert_eq!(
-        config.fee(Liquidity::Taker, d("1.35"), d("0.001")),
-        d("0.00000014")
-    );
-    assert_eq!(
-        config.fee(Liquidity::Maker, d("1.25"), d("0.001")),
-        d("-0.00000012")
-    );
-    assert_eq!(
-        config.fee(Liquidity::Taker, d("1.26"), d("0.001")),
-        d("0.00000013")
-    );
+    assert_eq!(fee(Liquidity::Taker, "1.25"), d("0.00000012"));
+    assert_eq!(fee(Liquidity::Taker, "1.35"), d("0.00000014"));
+    assert_eq!(fee(Liquidity::Maker, "1.25"), d("-0.00000012"));
+    assert_eq!(fee(Liquidity::Taker, "1.26"), d("0.00000013"));
 }
 
 #[test]
 fn default_config() {
     let config = VenueConfig::default();
-    assert_eq!(config.latency_ns, 5_000_000);
+    assert_eq!(config.validate(), Ok(()));
     assert_eq!(
-        (config.maker_fee, config.taker_fee),
-        (d("0.0002"), d("0.0005"))
+        (config.entry_latency.median_ns, config.entry_latency.sigma),
+        (5_000_000, 0.5)
     );
+    assert_eq!(
+        (config.ack_latency.median_ns, config.ack_latency.sigma),
+        (2_000_000, 0.5)
+    );
+    let tiers: Vec<_> = config
+        .fee_tiers
+        .iter()
+        .map(|t| (t.min_volume, t.maker, t.taker))
+        .collect();
+    assert_eq!(
+        tiers,
+        [
+            (d("0"), d("0.0002"), d("0.0005")),
+            (d("1000000"), d("0.00016"), d("0.0004")),
+            (d("5000000"), d("0.00012"), d("0.00035")),
+            (d("25000000"), d("0.00008"), d("0.0003")),
+        ]
+    );
+    assert_eq!(config.self_trade, super::SelfTradePrevention::CancelNew);
+    assert_eq!(config.impact_coef, Some(0.5));
+    let limit = config.rate_limit.expect("a default rate limit");
+    assert_eq!((limit.capacity, limit.refill_per_second), (50, 10));
+    assert!(config.outages.is_empty() && config.random_outages.is_none());
 }
 
 #[test]
 #[should_panic(expected = "latency")]
 fn zero_latency_is_refused() {
     let config = VenueConfig {
-        latency_ns: 0,
-        ..VenueConfig::default()
+        entry_latency: Latency {
+            median_ns: 0,
+            sigma: 0.5,
+        },
+        ..config()
     };
-    let _venue = SymbolVenue::new(instrument(), config);
+    let _venue = SymbolVenue::new(instrument(), config, 1);
+}
+
+#[test]
+fn invalid_configs_name_their_fault() {
+    use super::{Outage, RateLimit, VenueConfigError};
+    let bad = |c: VenueConfig| c.validate().err();
+    assert_eq!(
+        bad(VenueConfig {
+            fee_tiers: Vec::new(),
+            ..config()
+        }),
+        Some(VenueConfigError::FeeTiers)
+    );
+    let mut tiers = FeeTier::default_tiers();
+    tiers.swap(1, 2);
+    assert_eq!(
+        bad(VenueConfig {
+            fee_tiers: tiers,
+            ..config()
+        }),
+        Some(VenueConfigError::FeeTiers)
+    );
+    assert_eq!(
+        bad(VenueConfig {
+            impact_coef: Some(-1.0),
+            ..config()
+        }),
+        Some(VenueConfigError::ImpactCoef(-1.0))
+    );
+    assert_eq!(
+        bad(VenueConfig {
+            rate_limit: Some(RateLimit {
+                capacity: 0,
+                refill_per_second: 1
+            }),
+            ..config()
+        }),
+        Some(VenueConfigError::RateLimit)
+    );
+    assert_eq!(
+        bad(VenueConfig {
+            outages: vec![Outage { start: 5, end: 5 }],
+            ..config()
+        }),
+        Some(VenueConfigError::Outage { start: 5, end: 5 })
+    );
 }
 
 #[test]

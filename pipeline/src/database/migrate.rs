@@ -54,6 +54,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "control_parameters",
         include_str!("../../../migrations/20261124000008_control_parameters.sql"),
     ),
+    (
+        20261124000009,
+        "order_types",
+        include_str!("../../../migrations/20261124000009_order_types.sql"),
+    ),
 ];
 
 /// The embedded migrations as sqlx sees them.

@@ -19,7 +19,7 @@ pub use runs::{finish_run, run_instruments, start_run, RunRecord, RunStatus};
 use crate::PipelineError;
 
 /// The time-series tables the migrations create: one per table a run writes.
-pub const SERIES_TABLES: [&str; 10] = crate::sinks::TABLES;
+pub const SERIES_TABLES: [&str; 11] = crate::sinks::TABLES;
 
 /// How long a connection attempt may take before it counts as a failure.
 const CONNECT_TIMEOUT: Duration = Duration::from_secs(10);

@@ -9,7 +9,7 @@ use bot4_operators::audit::{
     control_payload, mode_change_payload, parameter_change_payload, AuditChain, AuditHead,
 };
 use bot4_operators::safety_gate::SafetyGate;
-use bot4_schemas::{AuditEntry, AuditKind, ControlCommand, ControlEvent, Nanos};
+use bot4_schemas::{AuditEntry, AuditKind, ControlCommand, ControlEvent, ControlSource, Nanos};
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::StreamVec;
 
@@ -49,7 +49,13 @@ pub fn audit_trail<'s>(
                             &old,
                             &p.value,
                             event.ts,
-                            event.ts.saturating_add(cooldown),
+                            // A capital tier applies at once; a person's change after
+                            // the cooldown.
+                            if event.source == ControlSource::CapitalTier {
+                                event.ts
+                            } else {
+                                event.ts.saturating_add(cooldown)
+                            },
                             event.source,
                         ),
                     ));

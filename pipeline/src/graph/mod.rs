@@ -25,6 +25,7 @@ mod equity;
 mod gate;
 pub mod keyed;
 mod orders;
+mod portfolio;
 mod positions;
 mod safety;
 mod venue;
@@ -38,11 +39,11 @@ use bot4_operators::audit::{AuditChain, AuditHead};
 use bot4_operators::features::Features;
 use bot4_operators::models::forecaster::Forecaster;
 use bot4_operators::parameters::current_values;
-use bot4_operators::risk::RiskSizer;
 use bot4_operators::signals::bar_signal::BarSignal;
 use bot4_schemas::{
     AuditEntry, BarFeatures, ControlEvent, Decimal, EpochWidth, EquityPoint, ExecutionReport, Fill,
-    Order, OrderAction, Position, ReportStatus, Signal, SymbolRegistry, Tick,
+    Forecast, Order, OrderAction, Position, ReportReason, ReportStatus, RiskPoint, Signal,
+    SymbolRegistry, Tick,
 };
 use timely::dataflow::operators::vec::{Broadcast, Map};
 use timely::dataflow::operators::{Concat, ConnectLoop, Feedback, Probe};
@@ -50,8 +51,9 @@ use timely::dataflow::{ProbeHandle, StreamVec};
 
 pub use equity::Totals;
 pub use gate::Gated;
+pub use orders::Desked;
 pub use positions::SymbolEpoch;
-pub use safety::Watched;
+pub use safety::{Fed, PortfolioSettings, View, Watched, TIER_PARAMETER};
 
 use crate::config::StrategyConfig;
 use crate::control::StatusBoard;
@@ -113,13 +115,19 @@ pub fn build<'s>(
     );
     let bar_features: StreamVec<'s, u64, BarFeatures> = features.clone().flat_map(|f| f.bar);
     let mc = s.model;
-    let forecasts = keyed::per_symbol(
+    let forecasts: StreamVec<'s, u64, Forecast> = keyed::per_symbol(
         features,
         "Model",
         // `replay` validated the configuration before building the graph.
         move |_| Forecaster::new(mc).expect("the model configuration was validated"),
         |m, f, out| out.push(m.update(f)),
     );
+    // Each symbol's GARCH variance and tail at its bar closes, for the book's VaR.
+    let tails = forecasts.clone().flat_map(|f| {
+        f.features
+            .bar
+            .map(|_| Watched::Tail(f.symbol, f.bar_variance, f.tail_dof))
+    });
     let sc = s.bar_signal();
     let signals: StreamVec<'s, u64, Signal> = keyed::per_symbol(
         forecasts,
@@ -127,30 +135,37 @@ pub fn build<'s>(
         move |_| BarSignal::new(sc).expect("the signal configuration was validated"),
         |x, f, out| out.extend(x.update(f)),
     );
-    let (rc, reg) = (s.risk, Arc::clone(&registry));
-    let intents = keyed::per_symbol(
-        signals.clone(),
-        "Risk",
-        move |symbol| RiskSizer::new(reg.get(symbol).clone(), rc),
-        |r, signal, out| out.extend(r.update(signal)),
-    );
 
     // The control stream: the events that entered, and the safety watch's, which it
-    // makes at the end of an epoch for the next one.
-    let (trigger_handle, triggered) = scope.feedback::<Vec<ControlEvent>>(1);
-    let control = control.concat(triggered);
+    // makes at the end of an epoch for the next one with the portfolio view.
+    let (fed_handle, fed) = scope.feedback::<Vec<Fed>>(1);
+    let control = control.concat(fed.clone().flat_map(Fed::control));
     let broadcast = control.clone().broadcast();
+    let views = fed.flat_map(Fed::view).broadcast();
 
     let (loop_handle, feedback) = scope.feedback::<Vec<ExecutionReport>>(1);
-    let orders = orders::order_stage(
-        intents,
+    let desked = orders::desk_stage(
+        signals.clone(),
         broadcast.clone(),
+        views,
         feedback,
         Arc::clone(&registry),
-        s.orders,
+        s.desk(),
         s.safety.parameter_cooldown_ns,
         ctx.epoch,
     );
+    let orders = desked.clone().flat_map(|d| match d {
+        Desked::Order(order) => Some(order),
+        _ => None,
+    });
+    let refused = desked.clone().flat_map(|d| match d {
+        Desked::Refused(report) => Some(report),
+        _ => None,
+    });
+    let stops = desked.flat_map(|d| match d {
+        Desked::Stop(symbol, stop) => Some((symbol, stop)),
+        _ => None,
+    });
     let gated = gate::safety_gate(orders.clone(), broadcast, ctx.epoch);
     let passed = gated.clone().flat_map(|g| match g {
         Gated::Pass(order) => Some(order),
@@ -165,11 +180,19 @@ pub fn build<'s>(
         passed,
         Arc::clone(&registry),
         s.venue.clone(),
+        s.seed,
     );
-    let venue_rejects = venue_reports
-        .clone()
-        .flat_map(|r| (r.status == ReportStatus::Rejected).then_some(Watched::Reject(r.ts)));
-    let reports = venue_reports.concat(blocked);
+    // What the circuit breaker counts: the venue's refusals (rejected orders, and
+    // cancels refused by a rate limit or an outage).
+    let venue_rejects = venue_reports.clone().flat_map(|r| {
+        let refused = r.status == ReportStatus::Rejected
+            || matches!(
+                r.reason,
+                Some(ReportReason::RateLimited | ReportReason::VenueUnavailable)
+            );
+        refused.then_some(Watched::Reject(r.ts))
+    });
+    let reports = venue_reports.concat(blocked).concat(refused);
     reports.clone().connect_loop(loop_handle);
 
     let submitted = orders
@@ -179,13 +202,10 @@ pub fn build<'s>(
     let position_changes: StreamVec<'s, u64, Position> = snapshots
         .clone()
         .flat_map(|s| (s.fills > 0).then_some(s.position));
+    let exposure = portfolio::portfolio_exposure(snapshots.clone(), stops);
     let totals = Rc::new(RefCell::new(Totals::default()));
-    let equity: StreamVec<'s, u64, EquityPoint> = equity::equity(
-        snapshots.clone(),
-        s.risk.capital,
-        ctx.epoch,
-        Rc::clone(&totals),
-    );
+    let equity: StreamVec<'s, u64, EquityPoint> =
+        equity::equity(snapshots.clone(), s.capital, ctx.epoch, Rc::clone(&totals));
     let fills: StreamVec<'s, u64, Fill> = reports.clone().flat_map(|r| r.fill());
 
     let watched = control
@@ -193,20 +213,39 @@ pub fn build<'s>(
         .map(Watched::Control)
         .concat(venue_rejects)
         .concat(snapshots.map(Watched::Symbol))
-        .concat(equity.clone().map(Watched::Equity));
-    safety::safety_watch(
+        .concat(equity.clone().map(Watched::Equity))
+        .concat(exposure.map(|(e, _, diff)| Watched::Exposure(e, diff)))
+        .concat(bar_features.clone().flat_map(|b| {
+            (b.count > 1).then_some(Watched::Bar(b.bar.symbol, b.bar.end, b.log_return))
+        }))
+        .concat(tails);
+    let tiers = s.tiers();
+    let mut values = current_values(&s.orders, &s.safety);
+    values.insert(TIER_PARAMETER, tiers.current().name.clone());
+    let watch = safety::safety_watch(
         watched,
         s.safety,
+        PortfolioSettings {
+            tiers,
+            bar_width: s.features.bar_width,
+            correlation_decay: s.correlation_decay,
+            correlation_min_bars: s.correlation_min_bars,
+            bars_per_day: 86_400.0 * bot4_schemas::NANOS_PER_SECOND as f64
+                / s.features.bar_width as f64,
+        },
         Arc::clone(&registry),
         ctx.epoch,
         ctx.board.clone(),
         Rc::clone(&totals),
-    )
-    .connect_loop(trigger_handle);
+    );
+    let risk: StreamVec<'s, u64, RiskPoint> = watch.clone().flat_map(Fed::risk);
+    watch
+        .flat_map(|f| f.is_fed_back().then_some(f))
+        .connect_loop(fed_handle);
     let audit_head = Rc::new(RefCell::new(AuditChain::new().head()));
     let audit: StreamVec<'s, u64, AuditEntry> = audit::audit_trail(
         control.clone(),
-        current_values(&s.orders, &s.safety),
+        values,
         s.safety.parameter_cooldown_ns,
         Rc::clone(&audit_head),
     );
@@ -223,6 +262,7 @@ pub fn build<'s>(
         sink_postgres(fills.clone(), db, errors());
         sink_postgres(position_changes.clone(), db, errors());
         sink_postgres(equity.clone(), db, errors());
+        sink_postgres(risk.clone(), db, errors());
         // The control events as applied, on worker 0, before the broadcast.
         sink_postgres(control.clone(), db, errors());
         sink_postgres(audit.clone(), db, errors());
@@ -245,6 +285,7 @@ pub fn build<'s>(
     sink!(reports, ExecutionReport);
     sink!(fills, Fill);
     sink!(position_changes, Position);
+    sink!(risk, RiskPoint);
     sink!(control, ControlEvent);
     sink!(audit, AuditEntry);
     // Equity is downstream of every stage (through positions), so its frontier bounds
@@ -272,5 +313,7 @@ fn submitted(order: &Order) -> ExecutionReport {
         liquidity: None,
         leaves_qty: order.qty,
         event: 0,
+        reason: None,
+        received_ts: order.ts,
     }
 }

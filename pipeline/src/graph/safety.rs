@@ -1,6 +1,9 @@
 //! The safety controller's watch over the whole portfolio, on worker 0: the automatic
-//! triggers (drawdown, circuit breaker, stale data), whose control events the graph
-//! feeds back into the control stream, and the job's published status.
+//! triggers (drawdown, circuit breaker, stale data) and the capital tiers, whose control
+//! events the graph feeds back into the control stream; the portfolio view the desks
+//! decide on in the next epoch (equity, each symbol's exposure and risk at its stop,
+//! the correlations of the symbols' bar returns, the tier's limits); and the job's
+//! published status.
 
 use std::cell::RefCell;
 use std::collections::BTreeMap;
@@ -8,15 +11,22 @@ use std::rc::Rc;
 use std::sync::Arc;
 
 use bot4_operators::parameters::PendingChanges;
+use bot4_operators::risk::portfolio::PortfolioView;
+use bot4_operators::risk::tiers::{CapitalTiers, TierLimits};
+use bot4_operators::risk::var::{portfolio_var, TailModel, VarPosition, VAR_CONFIDENCE};
 use bot4_operators::safety_triggers::{SafetyTriggers, TriggerConfig};
+use bot4_operators::stats::ewma_correlation::EwmaCorrelation;
 use bot4_schemas::{
-    ControlEvent, EpochWidth, EquityPoint, Nanos, Position, SymbolId, SymbolRegistry,
+    ControlCommand, ControlEvent, ControlSource, EpochWidth, EquityPoint, Nanos, Parameter,
+    Position, RiskPoint, SymbolId, SymbolRegistry,
 };
+use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
 use timely::dataflow::channels::pact::Exchange;
 use timely::dataflow::StreamVec;
 
 use super::keyed::unary_by_epoch;
+use super::portfolio::PortfolioExposure;
 use super::positions::SymbolEpoch;
 use super::Totals;
 use crate::control::{JobState, PositionStatus, StatusBoard};
@@ -32,6 +42,84 @@ pub enum Watched {
     Symbol(SymbolEpoch),
     /// The portfolio at the epoch's end.
     Equity(EquityPoint),
+    /// A change of the book's exposure (a differential update: `+1` the new, `−1` the
+    /// old).
+    Exposure(PortfolioExposure, isize),
+    /// A symbol closed a bar ending at this time with this log return.
+    Bar(SymbolId, Nanos, f64),
+    /// A symbol's GARCH forecast at a bar close: the next bar's variance and the
+    /// degrees of freedom of its Student-t tails (infinite: normal).
+    Tail(SymbolId, f64, f64),
+}
+
+/// The portfolio as the desks see it in the epoch after it was made.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct View {
+    /// The start of the epoch it is for.
+    pub ts: Nanos,
+    /// Equity, exposures, marks and correlations.
+    pub portfolio: PortfolioView,
+    /// The capital tier's limits.
+    pub tier: TierLimits,
+}
+
+/// What the watch feeds back to the next epoch.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub enum Fed {
+    /// An automatic control event.
+    Control(ControlEvent),
+    /// The portfolio view.
+    View(View),
+    /// The book's risk at the end of the epoch (for the sinks, not fed back).
+    Risk(RiskPoint),
+}
+
+impl Fed {
+    /// The control event, if it is one.
+    pub fn control(self) -> Option<ControlEvent> {
+        match self {
+            Fed::Control(e) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// The view, if it is one.
+    pub fn view(self) -> Option<View> {
+        match self {
+            Fed::View(v) => Some(v),
+            _ => None,
+        }
+    }
+
+    /// The risk row, if it is one.
+    pub fn risk(self) -> Option<RiskPoint> {
+        match self {
+            Fed::Risk(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    /// Whether it goes back into the graph (control events and views do).
+    pub fn is_fed_back(&self) -> bool {
+        !matches!(self, Fed::Risk(_))
+    }
+}
+
+/// The watch's settings beside the triggers'.
+#[derive(Debug, Clone)]
+pub struct PortfolioSettings {
+    /// The capital tiers, starting from the run's capital.
+    pub tiers: CapitalTiers,
+    /// The bar width: a bar's returns are aligned across symbols by its end, and an end
+    /// is taken one bar width after it (later bars of it are not counted).
+    pub bar_width: Nanos,
+    /// The correlations' decay per bar.
+    pub correlation_decay: f64,
+    /// Bars two symbols need together before their correlation is known.
+    pub correlation_min_bars: u64,
+    /// Bars in a day: the one-bar GARCH variance times this is a day's (the square
+    /// root of time).
+    pub bars_per_day: f64,
 }
 
 impl Watched {
@@ -42,27 +130,47 @@ impl Watched {
             Watched::Reject(ts) => (1, *ts, 0),
             Watched::Symbol(s) => (2, 0, u64::from(s.position.symbol.0)),
             Watched::Equity(p) => (3, p.ts, 0),
+            Watched::Exposure(_, diff) => (4, 0, u64::from(*diff > 0)),
+            Watched::Bar(symbol, end, _) => (5, *end, u64::from(symbol.0)),
+            Watched::Tail(symbol, _, _) => (6, 0, u64::from(symbol.0)),
         }
     }
 }
 
 /// Run the triggers over `watched` on worker 0, emitting at epoch `t` the control events
-/// that apply from the start of epoch `t + 1` (the caller feeds them back with a delay
-/// of one epoch). Publishes the status on `board` when given, and the mode in `totals`.
+/// and the portfolio view that apply from the start of epoch `t + 1` (the caller feeds
+/// them back with a delay of one epoch). Publishes the status on `board` when given,
+/// and the mode in `totals`.
+#[allow(clippy::too_many_arguments, reason = "the watch's inputs and settings")]
 pub fn safety_watch<'s>(
     watched: StreamVec<'s, u64, Watched>,
     config: TriggerConfig,
+    settings: PortfolioSettings,
     registry: Arc<SymbolRegistry>,
     epoch: EpochWidth,
     board: Option<StatusBoard>,
     totals: Rc<RefCell<Totals>>,
-) -> StreamVec<'s, u64, ControlEvent> {
+) -> StreamVec<'s, u64, Fed> {
     let names = (0..registry.len())
         .map(|i| registry.name(SymbolId(i as u32)).to_owned())
         .collect();
     let mut triggers = SafetyTriggers::new(config, names);
     let mut pending = PendingChanges::default();
     let mut status = Published::default();
+    let PortfolioSettings {
+        mut tiers,
+        bar_width,
+        correlation_decay,
+        correlation_min_bars,
+        bars_per_day,
+    } = settings;
+    let mut tails = RiskModel::new(registry.len(), bars_per_day);
+    let mut correlations =
+        EwmaCorrelation::new(registry.len(), correlation_decay, correlation_min_bars);
+    let mut bars: BTreeMap<Nanos, Vec<(SymbolId, f64)>> = BTreeMap::new();
+    let mut exposure: Option<PortfolioExposure> = None;
+    let mut events = Vec::new();
+    let mut tier_seq = 0u64;
     unary_by_epoch(
         watched,
         Exchange::new(|_: &Watched| 0),
@@ -70,6 +178,7 @@ pub fn safety_watch<'s>(
         move |t, data, emitted| {
             data.sort_by_key(Watched::key);
             let mut drawdown = None;
+            let mut equity = None;
             for w in data.iter() {
                 match w {
                     Watched::Control(event) => {
@@ -96,16 +205,58 @@ pub fn safety_watch<'s>(
                     }
                     Watched::Equity(point) => {
                         drawdown = Some(point.drawdown);
+                        equity = Some(point.equity);
                         status.equity = Some(*point);
+                    }
+                    Watched::Exposure(e, diff) => {
+                        if *diff > 0 {
+                            exposure = Some(e.clone());
+                        } else if exposure.as_ref() == Some(e) {
+                            exposure = None;
+                        }
+                    }
+                    Watched::Bar(symbol, end, r) => {
+                        bars.entry(*end).or_default().push((*symbol, *r));
+                    }
+                    Watched::Tail(symbol, variance, dof) => {
+                        tails.observe(*symbol, *variance, *dof);
                     }
                 }
             }
             let now = epoch.epoch_start(t + 1);
+            // Bars that ended a bar width before this epoch's end: their returns are in.
+            while let Some(entry) = bars.first_entry() {
+                if entry.key().saturating_add(bar_width) > now {
+                    break;
+                }
+                let mut returns = entry.remove();
+                returns.sort_by_key(|&(symbol, _)| symbol);
+                returns.dedup_by_key(|&mut (symbol, _)| symbol);
+                correlations.observe(&returns);
+            }
             for change in pending.due(now) {
                 triggers.apply(&change);
             }
-            triggers.on_epoch_end(now, drawdown, emitted);
-            for event in emitted.iter() {
+            events.clear();
+            triggers.on_epoch_end(now, drawdown, &mut events);
+            if let Some(change) = equity.and_then(|e| tiers.update(now, e)) {
+                tier_seq += 1;
+                events.push(ControlEvent {
+                    ts: now,
+                    seq: TIER_SEQ_BASE + tier_seq,
+                    command: ControlCommand::Set,
+                    source: ControlSource::CapitalTier,
+                    reason: format!(
+                        "equity {} moved the account from tier {} to tier {}",
+                        change.equity, change.from_name, change.to_name
+                    ),
+                    parameter: Some(Parameter {
+                        name: TIER_PARAMETER.into(),
+                        value: change.to_name,
+                    }),
+                });
+            }
+            for event in events.iter() {
                 tracing::warn!(
                     ts = event.ts,
                     command = event.command.as_str(),
@@ -114,6 +265,32 @@ pub fn safety_watch<'s>(
                     "safety trigger"
                 );
             }
+            emitted.extend(events.drain(..).map(Fed::Control));
+            if let Some(equity) = equity {
+                let mut portfolio = PortfolioView::new(equity);
+                let held = exposure.as_ref().map_or(&[][..], |e| &e.symbols[..]);
+                for e in held {
+                    portfolio.set_exposure(e.symbol, e.notional, e.risk_at_stop);
+                    portfolio.set_mark(e.symbol, e.mark);
+                }
+                // The checks need the correlation of any symbol with each one held.
+                for e in held {
+                    for other in 0..registry.len() {
+                        let other = SymbolId(other as u32);
+                        if let Some(rho) = correlations.correlation(e.symbol, other) {
+                            portfolio.set_correlation(e.symbol, other, rho);
+                        }
+                    }
+                }
+                if let Some(e) = exposure.as_ref().filter(|e| !e.symbols.is_empty()) {
+                    tails.report(epoch.epoch_end(t), e, &correlations, emitted);
+                }
+                emitted.push(Fed::View(View {
+                    ts: now,
+                    portfolio,
+                    tier: tiers.current().limits(),
+                }));
+            }
             totals.borrow_mut().final_mode = triggers.mode().as_str();
             if let Some(board) = &board {
                 status.publish(board, &triggers, &registry, epoch.epoch_end(t));
@@ -121,6 +298,126 @@ pub fn safety_watch<'s>(
         },
     )
 }
+
+/// Each symbol's latest GARCH volatility and tail, and the VaR and CVaR they give.
+#[derive(Debug)]
+struct RiskModel {
+    /// Per symbol: the next bar's variance and the tail's degrees of freedom.
+    latest: Vec<Option<(f64, f64)>>,
+    /// Per symbol: its tail model, kept while its degrees of freedom stay the same (a
+    /// quantile costs microseconds; it changes only when GARCH is refitted).
+    models: Vec<Option<(u64, TailModel)>>,
+    bars_per_day: f64,
+    positions: Vec<VarPosition>,
+    correlation: Vec<f64>,
+}
+
+impl RiskModel {
+    fn new(symbols: usize, bars_per_day: f64) -> Self {
+        Self {
+            latest: vec![None; symbols],
+            models: vec![None; symbols],
+            bars_per_day,
+            positions: Vec::new(),
+            correlation: Vec::new(),
+        }
+    }
+
+    fn observe(&mut self, symbol: SymbolId, variance: f64, dof: f64) {
+        if let Some(slot) = self.latest.get_mut(symbol.0 as usize) {
+            if variance > 0.0 && variance.is_finite() {
+                *slot = Some((variance, dof));
+            }
+        }
+    }
+
+    /// The tail of `symbol`, and a day's volatility of its returns: GARCH's once
+    /// fitted, else the bar returns' EWMA, else none (reported as NaN).
+    fn tail(
+        &mut self,
+        symbol: SymbolId,
+        correlations: &EwmaCorrelation,
+    ) -> (f64, Option<TailModel>) {
+        let i = symbol.0 as usize;
+        let (bar_variance, dof) = match self.latest.get(i).copied().flatten() {
+            Some(v) => v,
+            None => match correlations.volatility(symbol) {
+                Some(sd) => (sd * sd, f64::INFINITY),
+                None => return (f64::NAN, None),
+            },
+        };
+        let sigma = (bar_variance * self.bars_per_day).sqrt();
+        let slot = &mut self.models[i];
+        let model = match *slot {
+            Some((bits, model)) if bits == dof.to_bits() => Some(model),
+            _ => {
+                let model = TailModel::new(VAR_CONFIDENCE, dof.is_finite().then_some(dof)).ok();
+                *slot = model.map(|m| (dof.to_bits(), m));
+                model
+            }
+        };
+        (sigma, model)
+    }
+
+    /// One row per symbol held and one for the portfolio (correlations not yet known
+    /// count as 1: no diversification is assumed that has not been seen).
+    fn report(
+        &mut self,
+        ts: Nanos,
+        exposure: &PortfolioExposure,
+        correlations: &EwmaCorrelation,
+        out: &mut Vec<Fed>,
+    ) {
+        self.positions.clear();
+        for e in &exposure.symbols {
+            let (sigma, model) = self.tail(e.symbol, correlations);
+            let notional = e.notional.to_f64().unwrap_or(f64::NAN);
+            let estimate = model.and_then(|m| m.estimate(notional, sigma, 0.0).ok());
+            out.push(Fed::Risk(RiskPoint {
+                ts,
+                symbol: Some(e.symbol),
+                exposure: e.notional,
+                risk_at_stop: e.risk_at_stop,
+                sigma: notional.abs() * sigma,
+                dof: model.and_then(|m| m.dof()).unwrap_or(f64::INFINITY),
+                var_99: estimate.map_or(f64::NAN, |v| v.var),
+                cvar_99: estimate.map_or(f64::NAN, |v| v.cvar),
+            }));
+            self.positions.push(VarPosition {
+                notional,
+                sigma,
+                mean: 0.0,
+                dof: model.and_then(|m| m.dof()),
+            });
+        }
+        let n = self.positions.len();
+        self.correlation.clear();
+        for a in &exposure.symbols {
+            for b in &exposure.symbols {
+                self.correlation
+                    .push(correlations.correlation(a.symbol, b.symbol).unwrap_or(1.0));
+            }
+        }
+        debug_assert_eq!(self.correlation.len(), n * n);
+        let total = portfolio_var(&self.positions, &self.correlation, VAR_CONFIDENCE).ok();
+        out.push(Fed::Risk(RiskPoint {
+            ts,
+            symbol: None,
+            exposure: exposure.gross,
+            risk_at_stop: exposure.heat,
+            sigma: total.map_or(f64::NAN, |p| p.sigma),
+            dof: total.and_then(|p| p.var_dof).unwrap_or(f64::INFINITY),
+            var_99: total.map_or(f64::NAN, |p| p.estimate.var),
+            cvar_99: total.map_or(f64::NAN, |p| p.estimate.cvar),
+        }));
+    }
+}
+
+/// The parameter a capital tier's event sets.
+pub const TIER_PARAMETER: &str = "risk.tier";
+
+/// Sequence numbers of the tiers' events, apart from the triggers' and people's.
+const TIER_SEQ_BASE: u64 = 3 << 60;
 
 /// What the watch keeps for the status board.
 #[derive(Debug, Default)]

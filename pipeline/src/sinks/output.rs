@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 use crate::PipelineError;
 
 /// Every table a replay writes, to Parquet and to the database alike.
-pub const TABLES: [&str; 10] = [
+pub const TABLES: [&str; 11] = [
     "ticks",
     "bar_features",
     "signals",
@@ -24,6 +24,7 @@ pub const TABLES: [&str; 10] = [
     "fills",
     "positions",
     "equity",
+    "risk",
     "control",
     "audit",
 ];
@@ -159,7 +160,7 @@ pub fn read_table<T: ArrowRecord>(
 }
 
 /// Call `f` with the rows of each batch of table `T::NAME` under `root`, in file order.
-fn for_each_batch<T: ArrowRecord>(
+pub fn for_each_batch<T: ArrowRecord>(
     root: &Path,
     registry: &SymbolRegistry,
     mut f: impl FnMut(Vec<T>),

@@ -10,8 +10,9 @@ use super::{
 use crate::{
     Bar, BarFeatures, ControlCommand, ControlEvent, ControlSource, EquityPoint, ExecutionReport,
     FeatureVector, Fill, Forecast, Liquidity, Order, OrderAction, OrderIntent, OrderKind, Position,
-    ReportStatus, SchemaError, Side, Signal, SymbolRegistry, Tick, TickKind, Urgency, BAR_INPUTS,
-    BAR_INPUT_NAMES, FORECAST_SCORES, FORECAST_SCORE_NAMES,
+    ReportReason, ReportStatus, RiskPoint, SchemaError, Side, Signal, SymbolRegistry, Tick,
+    TickKind, TimeInForce, Urgency, BAR_INPUTS, BAR_INPUT_NAMES, FORECAST_SCORES,
+    FORECAST_SCORE_NAMES,
 };
 use arrow_schema::{DataType, Field};
 
@@ -381,6 +382,7 @@ impl ArrowRecord for Signal {
             f64_field("volatility"),
             decimal_field("bid", false),
             decimal_field("ask", false),
+            f64_field("edge"),
         ])
     }
 
@@ -395,6 +397,7 @@ impl ArrowRecord for Signal {
             .f64(rows.iter().map(|s| s.volatility))
             .decimal(rows.iter().map(|s| Some(s.bid)))
             .decimal(rows.iter().map(|s| Some(s.ask)))
+            .f64(rows.iter().map(|s| s.edge))
             .finish()
     }
 
@@ -403,7 +406,7 @@ impl ArrowRecord for Signal {
         let (ts, seq, symbol) = (r.ts("ts")?, r.u64("seq")?, r.symbols("symbol", reg)?);
         let (direction, strength) = (r.i8("direction")?, r.f64("strength")?);
         let (confidence, volatility) = (r.f64("confidence")?, r.f64("volatility")?);
-        let (bid, ask) = (r.decimal("bid")?, r.decimal("ask")?);
+        let (bid, ask, edge) = (r.decimal("bid")?, r.decimal("ask")?, r.f64("edge")?);
         Ok((0..r.rows())
             .map(|i| Signal {
                 ts: ts[i],
@@ -415,6 +418,7 @@ impl ArrowRecord for Signal {
                 volatility: volatility[i],
                 bid: bid[i],
                 ask: ask[i],
+                edge: edge[i],
             })
             .collect())
     }
@@ -511,6 +515,7 @@ impl ArrowRecord for Forecast {
             f64_field("variance"),
             f64_field("bar_variance"),
             f64_field("vol_ratio"),
+            f64_field("tail_dof"),
         ];
         fields.extend(
             FORECAST_SCORE_NAMES
@@ -540,7 +545,8 @@ impl ArrowRecord for Forecast {
         .f64(rows.iter().map(|f| f.expected_return))
         .f64(rows.iter().map(|f| f.variance))
         .f64(rows.iter().map(|f| f.bar_variance))
-        .f64(rows.iter().map(|f| f.vol_ratio));
+        .f64(rows.iter().map(|f| f.vol_ratio))
+        .f64(rows.iter().map(|f| f.tail_dof));
         let own = (0..FORECAST_SCORES)
             .fold(own, |w, k| w.f64(rows.iter().map(move |f| f.scores[k])))
             .finish()?;
@@ -554,6 +560,7 @@ impl ArrowRecord for Forecast {
         let (ts, seq, symbol) = (r.ts("ts")?, r.u64("seq")?, r.symbols("symbol", reg)?);
         let (expected, variance) = (r.f64("expected_return")?, r.f64("variance")?);
         let (bar_variance, vol_ratio) = (r.f64("bar_variance")?, r.f64("vol_ratio")?);
+        let tail_dof = r.f64("tail_dof")?;
         let mut scores = Vec::with_capacity(FORECAST_SCORES);
         for name in FORECAST_SCORE_NAMES {
             scores.push(r.f64(&format!("score_{name}"))?);
@@ -592,6 +599,7 @@ impl ArrowRecord for Forecast {
                 variance: variance[i],
                 bar_variance: bar_variance[i],
                 vol_ratio: vol_ratio[i],
+                tail_dof: tail_dof[i],
                 scores: std::array::from_fn(|k| scores[k][i]),
                 features: features[i],
             })
@@ -600,7 +608,7 @@ impl ArrowRecord for Forecast {
 }
 
 /// The forecast's own columns, before the feature vector's.
-const FORECAST_OWN_COLUMNS: usize = 7 + FORECAST_SCORES;
+const FORECAST_OWN_COLUMNS: usize = 8 + FORECAST_SCORES;
 
 fn schema_of(fields: Vec<Field>) -> SchemaRef {
     std::sync::Arc::new(arrow_schema::Schema::new(fields))
@@ -619,6 +627,9 @@ impl ArrowRecord for OrderIntent {
             text_field("urgency", false),
             decimal_field("bid", false),
             decimal_field("ask", false),
+            decimal_field("stop_distance", false),
+            decimal_field("take_profit_distance", false),
+            Field::new("max_hold_ns", DataType::Int64, false),
         ])
     }
 
@@ -632,6 +643,9 @@ impl ArrowRecord for OrderIntent {
             .text(rows.iter().map(|o| Some(urgency_str(o.urgency))))
             .decimal(rows.iter().map(|o| Some(o.bid)))
             .decimal(rows.iter().map(|o| Some(o.ask)))
+            .decimal(rows.iter().map(|o| Some(o.stop_distance)))
+            .decimal(rows.iter().map(|o| Some(o.take_profit_distance)))
+            .i64(rows.iter().map(|o| o.max_hold_ns))
             .finish()
     }
 
@@ -641,6 +655,11 @@ impl ArrowRecord for OrderIntent {
         let (target, max_position) = (r.decimal("target")?, r.decimal("max_position")?);
         let urgency = r.parsed("urgency", "`passive` or `aggressive`", parse_urgency)?;
         let (bid, ask) = (r.decimal("bid")?, r.decimal("ask")?);
+        let (stop, take_profit) = (
+            r.decimal("stop_distance")?,
+            r.decimal("take_profit_distance")?,
+        );
+        let max_hold = r.ts("max_hold_ns")?;
         Ok((0..r.rows())
             .map(|i| OrderIntent {
                 ts: ts[i],
@@ -651,6 +670,9 @@ impl ArrowRecord for OrderIntent {
                 urgency: urgency[i],
                 bid: bid[i],
                 ask: ask[i],
+                stop_distance: stop[i],
+                take_profit_distance: take_profit[i],
+                max_hold_ns: max_hold[i],
             })
             .collect())
     }
@@ -668,9 +690,13 @@ impl ArrowRecord for Order {
             text_field("side", false),
             text_field("kind", false),
             decimal_field("price", true),
+            decimal_field("trigger", true),
             decimal_field("qty", false),
+            text_field("tif", false),
             Field::new("expire_ts", DataType::Int64, false),
             Field::new("reduces_exposure", DataType::Boolean, false),
+            Field::new("reduce_only", DataType::Boolean, false),
+            u64_field("oco"),
         ])
     }
 
@@ -686,19 +712,21 @@ impl ArrowRecord for Order {
                 })
             }))
             .text(rows.iter().map(|o| Some(o.side.as_str())))
-            .text(rows.iter().map(|o| {
-                Some(match o.kind {
-                    OrderKind::Market => "market",
-                    OrderKind::Limit => "limit",
-                })
-            }))
-            .decimal(rows.iter().map(|o| match o.kind {
-                OrderKind::Limit => Some(o.price),
-                OrderKind::Market => None,
-            }))
+            .text(rows.iter().map(|o| Some(o.kind.as_str())))
+            .decimal(
+                rows.iter()
+                    .map(|o| (o.kind == OrderKind::Limit).then_some(o.price)),
+            )
+            .decimal(
+                rows.iter()
+                    .map(|o| o.kind.is_triggered().then_some(o.trigger)),
+            )
             .decimal(rows.iter().map(|o| Some(o.qty)))
+            .text(rows.iter().map(|o| Some(o.tif.as_str())))
             .i64(rows.iter().map(|o| o.expire_ts))
-            .bool(rows.iter().map(|o| o.reduces_exposure));
+            .bool(rows.iter().map(|o| o.reduces_exposure))
+            .bool(rows.iter().map(|o| o.reduce_only))
+            .u64(rows.iter().map(|o| o.oco));
         w.finish()
     }
 
@@ -711,13 +739,23 @@ impl ArrowRecord for Order {
             _ => None,
         })?;
         let side = r.parsed("side", "`buy` or `sell`", Side::parse)?;
-        let kind = r.parsed("kind", "`market` or `limit`", |t| match t {
-            "market" => Some(OrderKind::Market),
-            "limit" => Some(OrderKind::Limit),
-            _ => None,
-        })?;
-        let (price, qty) = (r.decimal_opt("price")?, r.decimal("qty")?);
+        let kind = r.parsed(
+            "kind",
+            "`market`, `limit`, `stop` or `take_profit`",
+            OrderKind::parse,
+        )?;
+        let (price, trigger, qty) = (
+            r.decimal_opt("price")?,
+            r.decimal_opt("trigger")?,
+            r.decimal("qty")?,
+        );
+        let tif = r.parsed(
+            "tif",
+            "`gtc`, `ioc`, `fok` or `post_only`",
+            TimeInForce::parse,
+        )?;
         let (expire_ts, reduces) = (r.ts("expire_ts")?, r.bool("reduces_exposure")?);
+        let (reduce_only, oco) = (r.bool("reduce_only")?, r.u64("oco")?);
         Ok((0..r.rows())
             .map(|i| Order {
                 ts: ts[i],
@@ -727,9 +765,13 @@ impl ArrowRecord for Order {
                 side: side[i],
                 kind: kind[i],
                 price: price[i].unwrap_or(Decimal::ZERO),
+                trigger: trigger[i].unwrap_or(Decimal::ZERO),
                 qty: qty[i],
+                tif: tif[i],
                 expire_ts: expire_ts[i],
                 reduces_exposure: reduces[i],
+                reduce_only: reduce_only[i],
+                oco: oco[i],
             })
             .collect())
     }
@@ -751,6 +793,8 @@ impl ArrowRecord for ExecutionReport {
             text_field("liquidity", true),
             decimal_field("leaves_qty", false),
             Field::new("event", DataType::UInt32, false),
+            text_field("reason", true),
+            ts_field("received_ts"),
         ])
     }
 
@@ -767,6 +811,8 @@ impl ArrowRecord for ExecutionReport {
             .text(rows.iter().map(|e| e.liquidity.map(liquidity_str)))
             .decimal(rows.iter().map(|e| Some(e.leaves_qty)))
             .u32(rows.iter().map(|e| e.event))
+            .text(rows.iter().map(|e| e.reason.map(ReportReason::as_str)))
+            .ts(rows.iter().map(|e| e.received_ts))
             .finish()
     }
 
@@ -782,6 +828,7 @@ impl ArrowRecord for ExecutionReport {
         );
         let liquidity = r.text_opt("liquidity")?;
         let (leaves_qty, event) = (r.decimal("leaves_qty")?, r.u64("event")?);
+        let (reason, received_ts) = (r.text_opt("reason")?, r.ts("received_ts")?);
         (0..r.rows())
             .map(|i| {
                 let liquidity = match liquidity[i].as_deref() {
@@ -791,6 +838,16 @@ impl ArrowRecord for ExecutionReport {
                         row: i,
                         reason: format!("`{t}` is neither `maker` nor `taker`"),
                     })?),
+                };
+                let reason = match reason[i].as_deref() {
+                    None => None,
+                    Some(t) => {
+                        Some(ReportReason::parse(t).ok_or_else(|| SchemaError::BadValue {
+                            column: "reason".into(),
+                            row: i,
+                            reason: format!("`{t}` is not a report reason"),
+                        })?)
+                    }
                 };
                 Ok(ExecutionReport {
                     ts: ts[i],
@@ -804,6 +861,8 @@ impl ArrowRecord for ExecutionReport {
                     liquidity,
                     leaves_qty: leaves_qty[i],
                     event: event[i] as u32,
+                    reason,
+                    received_ts: received_ts[i],
                 })
             })
             .collect()
@@ -1132,5 +1191,66 @@ impl ArrowRecord for crate::AuditEntry {
                 hash: hash[i],
             })
             .collect())
+    }
+}
+
+impl ArrowRecord for RiskPoint {
+    const NAME: &'static str = "risk";
+
+    /// `symbol` is null on the portfolio's row.
+    fn schema() -> SchemaRef {
+        schema(vec![
+            ts_field("ts"),
+            text_field("symbol", true),
+            decimal_field("exposure", false),
+            decimal_field("risk_at_stop", false),
+            f64_field("sigma"),
+            f64_field("dof"),
+            f64_field("var_99"),
+            f64_field("cvar_99"),
+        ])
+    }
+
+    fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
+        Writer::new(Self::schema())
+            .ts(rows.iter().map(|r| r.ts))
+            .text(rows.iter().map(|r| r.symbol.map(|s| reg.name(s))))
+            .decimal(rows.iter().map(|r| Some(r.exposure)))
+            .decimal(rows.iter().map(|r| Some(r.risk_at_stop)))
+            .f64(rows.iter().map(|r| r.sigma))
+            .f64(rows.iter().map(|r| r.dof))
+            .f64(rows.iter().map(|r| r.var_99))
+            .f64(rows.iter().map(|r| r.cvar_99))
+            .finish()
+    }
+
+    fn from_batch(batch: &RecordBatch, reg: &SymbolRegistry) -> Result<Vec<Self>, SchemaError> {
+        let r = Reader::new(batch, Self::NAME);
+        let (ts, names) = (r.ts("ts")?, r.text_opt("symbol")?);
+        let (exposure, risk_at_stop) = (r.decimal("exposure")?, r.decimal("risk_at_stop")?);
+        let (sigma, dof) = (r.f64("sigma")?, r.f64("dof")?);
+        let (var, cvar) = (r.f64("var_99")?, r.f64("cvar_99")?);
+        (0..r.rows())
+            .map(|i| {
+                let symbol = match names[i].as_deref() {
+                    None => None,
+                    Some(name) => Some(reg.id(name).ok_or_else(|| SchemaError::BadValue {
+                        column: "symbol".into(),
+                        row: i,
+                        reason: format!("symbol `{name}` is not in the instrument registry"),
+                    })?),
+                };
+                Ok(RiskPoint {
+                    ts: ts[i],
+                    symbol,
+                    exposure: exposure[i],
+                    risk_at_stop: risk_at_stop[i],
+                    sigma: sigma[i],
+                    dof: dof[i],
+                    var_99: var[i],
+                    cvar_99: cvar[i],
+                })
+            })
+            .collect()
     }
 }

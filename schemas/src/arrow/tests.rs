@@ -79,6 +79,7 @@ fn report() -> impl Strategy<Value = ExecutionReport> {
     let status = prop_oneof![
         Just(ReportStatus::Submitted),
         Just(ReportStatus::Accepted),
+        Just(ReportStatus::Triggered),
         Just(ReportStatus::PartiallyFilled),
         Just(ReportStatus::Filled),
         Just(ReportStatus::Cancelled),
@@ -93,9 +94,17 @@ fn report() -> impl Strategy<Value = ExecutionReport> {
     (
         (any::<i64>(), any::<u64>(), symbol(), side(), status),
         (dec(), dec(), dec(), liquidity, dec(), any::<u32>()),
+        (
+            proptest::option::of(proptest::sample::select(ReportReason::ALL.to_vec())),
+            any::<i64>(),
+        ),
     )
         .prop_map(
-            |((ts, client_id, symbol, side, status), (q, p, fee, liquidity, leaves, event))| {
+            |(
+                (ts, client_id, symbol, side, status),
+                (q, p, fee, liquidity, leaves, event),
+                (reason, received_ts),
+            )| {
                 ExecutionReport {
                     ts,
                     client_id,
@@ -108,6 +117,8 @@ fn report() -> impl Strategy<Value = ExecutionReport> {
                     liquidity,
                     leaves_qty: leaves,
                     event,
+                    reason,
+                    received_ts,
                 }
             },
         )
@@ -117,25 +128,48 @@ fn order() -> impl Strategy<Value = Order> {
     let action = prop_oneof![Just(OrderAction::New), Just(OrderAction::Cancel)];
     (
         (any::<i64>(), any::<u64>(), symbol(), action, side()),
-        (any::<bool>(), dec(), dec(), any::<i64>(), any::<bool>()),
+        (
+            proptest::sample::select(OrderKind::ALL.to_vec()),
+            dec(),
+            dec(),
+            any::<i64>(),
+            any::<bool>(),
+        ),
+        (
+            proptest::sample::select(TimeInForce::ALL.to_vec()),
+            any::<bool>(),
+            any::<u64>(),
+        ),
     )
         .prop_map(
-            |((ts, client_id, symbol, action, side), (limit, price, qty, expire_ts, reduces))| {
+            |(
+                (ts, client_id, symbol, action, side),
+                (kind, price, qty, expire_ts, reduces),
+                (tif, reduce_only, oco),
+            )| {
                 Order {
                     ts,
                     client_id,
                     symbol,
                     action,
                     side,
-                    kind: if limit {
-                        OrderKind::Limit
+                    kind,
+                    price: if kind == OrderKind::Limit {
+                        price
                     } else {
-                        OrderKind::Market
+                        Decimal::ZERO
                     },
-                    price: if limit { price } else { Decimal::ZERO },
+                    trigger: if kind.is_triggered() {
+                        price
+                    } else {
+                        Decimal::ZERO
+                    },
                     qty,
+                    tif,
                     expire_ts,
                     reduces_exposure: reduces,
+                    reduce_only,
+                    oco,
                 }
             },
         )
@@ -184,13 +218,18 @@ proptest! {
             ts, equity: a, realized_pnl: b, unrealized_pnl: c, fees: d, gross_exposure: a, peak: b, drawdown: x,
         }).collect();
         round_trip(&equity)?;
+        let risk: Vec<RiskPoint> = rows.iter().enumerate().map(|(i, &(ts, symbol, a, b, _, _, _, x))| RiskPoint {
+            ts, symbol: (i % 3 != 0).then_some(symbol), exposure: a, risk_at_stop: b,
+            sigma: x, dof: if i % 2 == 0 { f64::INFINITY } else { 4.0 + x }, var_99: 2.3 * x, cvar_99: 2.7 * x,
+        }).collect();
+        round_trip(&risk)?;
         let signals: Vec<Signal> = rows.iter().map(|&(ts, symbol, a, b, _, _, d, x)| Signal {
-            ts, seq: 1, symbol, direction: d, strength: x, confidence: -x, volatility: x, bid: a, ask: b,
+            ts, seq: 1, symbol, direction: d, strength: x, confidence: -x, volatility: x, bid: a, ask: b, edge: -x,
         }).collect();
         round_trip(&signals)?;
         let forecasts: Vec<Forecast> = rows.iter().map(|&(ts, symbol, a, b, _, _, _, x)| Forecast {
             ts, seq: 2, symbol, expected_return: x, variance: x * x, bar_variance: x.abs(),
-            vol_ratio: 1.0 + x, scores: [x, -x, 2.0 * x, 0.5],
+            vol_ratio: 1.0 + x, tail_dof: 4.0 + x.abs(), scores: [x, -x, 2.0 * x, 0.5],
             features: FeatureVector {
                 ts, seq: 2, symbol, bid: a, ask: b, mid: x, ema_fast: x, ema_slow: -x,
                 log_return: x, volatility: x, spread: x, count: 4, microprice: x,
@@ -203,6 +242,7 @@ proptest! {
         let intents: Vec<OrderIntent> = rows.iter().map(|&(ts, symbol, a, b, c, d, dir, _)| OrderIntent {
             ts, seq: 5, symbol, target: a, max_position: b, bid: c, ask: d,
             urgency: if dir > 0 { Urgency::Aggressive } else { Urgency::Passive },
+            stop_distance: c, take_profit_distance: d, max_hold_ns: ts,
         }).collect();
         round_trip(&intents)?;
         let control: Vec<ControlEvent> = rows.iter().enumerate().map(|(i, &(ts, _, _, _, _, _, dir, _))| ControlEvent {

@@ -9,8 +9,8 @@
 
 use bot4_schemas::{
     to_scaled_i128, BarFeatures, ControlEvent, Decimal, EquityPoint, ExecutionReport, Fill,
-    Liquidity, Nanos, Order, OrderAction, OrderKind, Position, Signal, SymbolRegistry, Tick,
-    TickKind, ARROW_DECIMAL_SCALE,
+    Liquidity, Nanos, Order, OrderAction, OrderKind, Position, RiskPoint, Signal, SymbolRegistry,
+    Tick, TickKind, ARROW_DECIMAL_SCALE,
 };
 
 /// The signature, flags and header-extension length that open every binary `COPY`.
@@ -329,6 +329,7 @@ impl PgRecord for Signal {
         "volatility",
         "bid",
         "ask",
+        "edge",
     ];
     const SHEDDABLE: bool = true;
 
@@ -344,6 +345,7 @@ impl PgRecord for Signal {
         out.f64(self.volatility);
         out.decimal(self.bid)?;
         out.decimal(self.ask)?;
+        out.f64(self.edge);
         Ok(())
     }
 }
@@ -363,6 +365,10 @@ impl PgRecord for Order {
         "qty",
         "expire_ns",
         "reduces_exposure",
+        "trigger",
+        "tif",
+        "reduce_only",
+        "oco",
     ];
 
     fn encode(&self, ctx: RowContext<'_>, out: &mut CopyBuf) -> Result<(), String> {
@@ -376,19 +382,23 @@ impl PgRecord for Order {
             OrderAction::Cancel => "cancel",
         });
         out.text(self.side.as_str());
-        match self.kind {
-            OrderKind::Market => {
-                out.text("market");
-                out.null();
-            }
-            OrderKind::Limit => {
-                out.text("limit");
-                out.decimal(self.price)?;
-            }
+        out.text(self.kind.as_str());
+        if self.kind == OrderKind::Limit {
+            out.decimal(self.price)?;
+        } else {
+            out.null();
         }
         out.decimal(self.qty)?;
         out.i64(self.expire_ts);
         out.bool(self.reduces_exposure);
+        if self.kind.is_triggered() {
+            out.decimal(self.trigger)?;
+        } else {
+            out.null();
+        }
+        out.text(self.tif.as_str());
+        out.bool(self.reduce_only);
+        out.u64(self.oco, "oco")?;
         Ok(())
     }
 }
@@ -409,6 +419,8 @@ impl PgRecord for ExecutionReport {
         "liquidity",
         "leaves_qty",
         "event",
+        "reason",
+        "received_ns",
     ];
 
     fn encode(&self, ctx: RowContext<'_>, out: &mut CopyBuf) -> Result<(), String> {
@@ -428,6 +440,11 @@ impl PgRecord for ExecutionReport {
         }
         out.decimal(self.leaves_qty)?;
         out.i64(i64::from(self.event));
+        match self.reason {
+            Some(r) => out.text(r.as_str()),
+            None => out.null(),
+        }
+        out.i64(self.received_ts);
         Ok(())
     }
 }
@@ -500,6 +517,38 @@ impl PgRecord for Position {
             out.decimal(v)?;
         }
         out.u64(self.fills, "fills")?;
+        Ok(())
+    }
+}
+
+impl PgRecord for RiskPoint {
+    const TABLE: &'static str = "risk";
+    const COLUMNS: &'static [&'static str] = &[
+        "run_id",
+        "ts",
+        "ts_ns",
+        "symbol",
+        "exposure",
+        "risk_at_stop",
+        "sigma",
+        "dof",
+        "var_99",
+        "cvar_99",
+    ];
+
+    fn encode(&self, ctx: RowContext<'_>, out: &mut CopyBuf) -> Result<(), String> {
+        out.row(fields::<Self>());
+        out.uuid(ctx.run_id);
+        out.ts(self.ts);
+        match self.symbol {
+            Some(symbol) => out.text(ctx.registry.name(symbol)),
+            None => out.null(),
+        }
+        out.decimal(self.exposure)?;
+        out.decimal(self.risk_at_stop)?;
+        for v in [self.sigma, self.dof, self.var_99, self.cvar_99] {
+            out.f64(v);
+        }
         Ok(())
     }
 }

@@ -628,9 +628,13 @@ mod tests {
             side: bot4_schemas::Side::Buy,
             kind: OrderKind::Market,
             price: Decimal::ZERO,
+            trigger: Decimal::ZERO,
             qty: Decimal::ONE,
+            tif: bot4_schemas::TimeInForce::Gtc,
             expire_ts: i64::MAX,
             reduces_exposure: false,
+            reduce_only: false,
+            oco: 0,
         };
         // Each send waits for room rather than shed; once the writer has given up on the
         // unreachable database, sends fail with its error.
