@@ -21,10 +21,10 @@
 //! audit trail (on worker 0).
 
 mod audit;
+mod desks;
 mod equity;
 mod gate;
 pub mod keyed;
-mod orders;
 mod portfolio;
 mod positions;
 mod safety;
@@ -49,9 +49,9 @@ use timely::dataflow::operators::vec::{Broadcast, Map};
 use timely::dataflow::operators::{Concat, ConnectLoop, Feedback, Probe};
 use timely::dataflow::{ProbeHandle, StreamVec};
 
+pub use desks::Desked;
 pub use equity::Totals;
 pub use gate::Gated;
-pub use orders::Desked;
 pub use positions::SymbolEpoch;
 pub use safety::{Fed, PortfolioSettings, View, Watched, TIER_PARAMETER};
 
@@ -144,7 +144,7 @@ pub fn build<'s>(
     let views = fed.flat_map(Fed::view).broadcast();
 
     let (loop_handle, feedback) = scope.feedback::<Vec<ExecutionReport>>(1);
-    let desked = orders::desk_stage(
+    let desked = desks::desk_stage(
         signals.clone(),
         broadcast.clone(),
         views,
