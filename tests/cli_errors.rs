@@ -257,13 +257,72 @@ fn control_file_with_a_bad_mode() {
 }
 
 #[test]
+fn bad_tier_files() {
+    let dir = workspace();
+    let input = write(dir.path(), "ticks.csv", GOOD_TICKS);
+    let tier = |name: &str, min: &str| {
+        format!(
+            r#"{{"name": "{name}", "min_equity": "{min}", "risk_scale": 1.0, "concentration": 0.05,
+                "max_leverage": 3.0, "max_symbols": 10, "strategies": ["bar_signal"]}}"#
+        )
+    };
+    let cases = [
+        ("missing.json", None, "missing.json"),
+        (
+            "not-json.json",
+            Some("tiers: none".to_owned()),
+            "not-json.json",
+        ),
+        (
+            "descending.json",
+            Some(format!(
+                r#"{{"tiers": [{}, {}]}}"#,
+                tier("b", "500000"),
+                tier("a", "0")
+            )),
+            "capital tiers",
+        ),
+        (
+            "hysteresis.json",
+            Some(format!(
+                r#"{{"hysteresis": 1.5, "tiers": [{}]}}"#,
+                tier("a", "0")
+            )),
+            "capital tiers",
+        ),
+        (
+            "empty.json",
+            Some(r#"{"tiers": []}"#.to_owned()),
+            "capital tiers",
+        ),
+    ];
+    for (name, text, needle) in cases {
+        let path = match text {
+            Some(text) => write(dir.path(), name, &text),
+            None => dir.path().join(name),
+        };
+        let path = path.display().to_string();
+        fails(
+            dir.path(),
+            &replay_args(&input, &dir.path().join("out"), &["--tiers", &path]),
+            needle,
+        );
+    }
+}
+
+#[test]
 fn gen_refuses_bad_markets() {
     let dir = TempDir::new().expect("a temporary folder");
     let out = dir.path().join("out").display().to_string();
-    let cases: [(&[&str], &str); 3] = [
+    let cases: [(&[&str], &str); 5] = [
         (&["--symbols", "0"], "at least one symbol"),
         (&["--duration", "forever"], "forever"),
         (&["--rate=-1"], "events per second"),
+        (&["--depth-levels", "51"], "depth levels must be at most 50"),
+        (
+            &["--depth-levels", "2", "--depth-interval", "0s"],
+            "depth interval must be positive",
+        ),
     ];
     for (extra, needle) in cases {
         let mut args = vec!["gen", "--out", &out];

@@ -97,15 +97,26 @@ fn assert_database_equals_parquet(pg: &TestPostgres, db: &str, run: &str, out: &
 
     let ticks: Vec<Tick> = table(out, &reg);
     assert_eq!(count("ticks"), ticks.len());
-    let (mut price, mut bid_size) = (Decimal::ZERO, Decimal::ZERO);
+    let (mut price, mut bid_size, mut depth) = (Decimal::ZERO, Decimal::ZERO, Decimal::ZERO);
     for t in &ticks {
         match t.kind {
             TickKind::Trade { price: p, .. } => price += p,
             TickKind::Quote { bid_size: b, .. } => bid_size += b,
+            TickKind::Depth { price: p, size, .. } => {
+                price += p;
+                depth += size;
+            }
         }
     }
+    assert!(depth > Decimal::ZERO, "the market carries L2 depth");
     assert_eq!(sum("ticks", "price"), price);
     assert_eq!(sum("ticks", "bid_size"), bid_size);
+    assert_eq!(
+        decimal(&q(
+            "SELECT coalesce(sum(size), 0) FROM ticks WHERE run_id = RUN AND kind = 'depth'"
+        )),
+        depth
+    );
 
     let bars: Vec<BarFeatures> = table(out, &reg);
     assert_eq!(count("bar_features"), bars.len());

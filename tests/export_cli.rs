@@ -279,7 +279,9 @@ fn tick_sums_of_replay<'a>(
         let entry = sums.entry(registry.name(t.symbol).to_owned()).or_default();
         entry.0 += 1;
         match t.kind {
-            TickKind::Trade { price, .. } => entry.1 += scaled(price),
+            TickKind::Trade { price, .. } | TickKind::Depth { price, .. } => {
+                entry.1 += scaled(price)
+            }
             TickKind::Quote { bid_size, .. } => entry.2 += scaled(bid_size),
         }
     }

@@ -526,3 +526,102 @@ fn a_symbol_that_stops_ticking_pauses_trading_until_it_ticks_again() {
     assert_eq!(audit.len(), 4, "two events, two mode changes");
     assert_eq!(events[1], events[0], "2 workers against 1");
 }
+
+#[test]
+fn a_capital_tier_that_disables_the_strategy_winds_it_down_with_hysteresis() {
+    use bot4_operators::risk::tiers::{default_tiers, Tier};
+    use bot4_pipeline::config::TierConfig;
+
+    let dir = TempDir::new().expect("a temporary folder");
+    let input = market(dir.path());
+    let registry = registry_of(&input);
+    let free = replay_with(&input, dir.path(), "free", 1, &[]);
+    let capital = bot4_pipeline::config::StrategyConfig::default().capital;
+    let lowest = bot4_tests::table::<bot4_schemas::EquityPoint>(&free.out, &registry)
+        .iter()
+        .map(|p| p.equity)
+        .min()
+        .expect("an equity curve");
+    assert!(
+        lowest < capital,
+        "the market must cost the strategy something"
+    );
+    // Two tiers: from the capital up the default one, below it one that enables
+    // nothing. The account starts in the upper one and, with hysteresis `h`, leaves it
+    // below `capital · (1 − h)`: with `h` a tenth of the way down to the run's lowest
+    // equity it does, and then stays down, since a wound-down account no longer trades
+    // its way back up to the capital.
+    let boundary = capital - (capital - lowest) / Decimal::TEN;
+    let h = f64::try_from((capital - boundary) / capital).expect("a fraction");
+    let trading = Tier {
+        min_equity: capital,
+        ..default_tiers()[1].clone()
+    };
+    let wind_down = Tier {
+        name: "wind_down".into(),
+        min_equity: Decimal::ZERO,
+        strategies: BTreeSet::new(),
+        ..default_tiers()[0].clone()
+    };
+    let tiered = |name: &str, workers: usize, hysteresis: f64| {
+        let out = dir.path().join(name);
+        let mut opts = bot4_tests::replay_options(&input, &out, workers);
+        opts.strategy.tiers = TierConfig {
+            tiers: vec![wind_down.clone(), trading.clone()],
+            hysteresis,
+        };
+        run_replay(&opts);
+        out
+    };
+
+    // With 20% hysteresis the account never falls far enough to leave the tier, and
+    // the run is the uncontrolled one.
+    let kept = tiered("kept", 1, 0.2);
+    assert!(control_and_audit(&kept, &registry).0.is_empty());
+    assert_eq!(digests(&kept, &registry), digests(&free.out, &registry));
+
+    // With `h` it leaves the tier at the first epoch that ends below `capital · (1 − h)`.
+    let left = tiered("left-w1", 1, h);
+    let (control, audit) = control_and_audit(&left, &registry);
+    assert_eq!(control.len(), 1, "{control:#?}");
+    let change = &control[0];
+    assert_eq!(
+        (change.command, change.source),
+        (ControlCommand::Set, ControlSource::CapitalTier)
+    );
+    let parameter = change.parameter.as_ref().expect("the tier parameter");
+    assert_eq!(
+        (parameter.name.as_str(), parameter.value.as_str()),
+        ("risk.tier", "wind_down")
+    );
+    let curve = bot4_tests::table::<bot4_schemas::EquityPoint>(&left, &registry);
+    let first_below = curve
+        .iter()
+        .find(|p| p.equity < capital * (Decimal::ONE - Decimal::try_from(h).expect("h")))
+        .expect("the equity falls below the boundary");
+    // The point of the epoch that moved the tier ends just before the event.
+    assert_eq!(first_below.ts, change.ts - 1);
+    assert!(
+        audit.iter().any(|a| a.payload.contains("wind_down")),
+        "{audit:#?}"
+    );
+    bot4_operators::audit::verify(&audit, None).expect("an intact chain");
+    // Up to the change the run is the uncontrolled one; from it on nothing grows.
+    let run = Run {
+        orders: table(&left, &registry),
+        reports: table(&left, &registry),
+        fills: table(&left, &registry),
+        out: left.clone(),
+    };
+    assert_eq!(run.before(change.ts), free.before(change.ts));
+    run.assert_only_reducing_from(change.ts + 1, "wind_down tier");
+    assert!(
+        run.final_positions().values().all(Decimal::is_zero),
+        "the desks closed what they held: {:?}",
+        run.final_positions()
+    );
+    // The same on two workers.
+    let left2 = tiered("left-w2", 2, h);
+    assert_eq!(digests(&left2, &registry), digests(&left, &registry));
+    assert_eq!(control_and_audit(&left2, &registry), (control, audit));
+}

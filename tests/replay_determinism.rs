@@ -197,3 +197,88 @@ fn a_replay_over_an_earlier_output_replaces_it() {
         assert_eq!(parts, 1, "{table}/ holds only the 1-worker run's part file");
     }
 }
+
+/// The venue's fee tier counts the whole account's 30-day volume: each symbol's own, and
+/// the other symbols' as of the end of the previous epoch (which live on other
+/// workers). So a fill's rate lies between the tier of its own symbol's volume before it
+/// and that of all the account's volume before it; some fills get a better tier than
+/// their own symbol's volume reaches; and the fees are the same on every layout.
+#[test]
+fn the_fee_tier_counts_the_whole_accounts_volume() {
+    use bot4_operators::venue::FeeTier;
+    use bot4_schemas::{Decimal, Fill, Liquidity, SymbolId};
+    use std::collections::BTreeMap;
+
+    let dir = TempDir::new().expect("a temporary folder");
+    let input = dir.path().join("market");
+    generate_market(market_config(SYMBOLS, SECONDS, SEED, RATE), &input);
+    let registry = registry_of(&input);
+    let bp = |x: i64| Decimal::new(x, 5);
+    let tiers: Vec<FeeTier> = [
+        (0, 20, 50),
+        (50_000, 15, 40),
+        (200_000, 10, 30),
+        (1_000_000, 5, 20),
+    ]
+    .into_iter()
+    .map(|(min, maker, taker)| FeeTier {
+        min_volume: Decimal::from(min),
+        maker: bp(maker),
+        taker: bp(taker),
+    })
+    .collect();
+    let run = |name: &str, workers: usize| {
+        let out = dir.path().join(name);
+        let mut opts = replay_options(&input, &out, workers);
+        opts.strategy.venue.fee_tiers = tiers.clone();
+        run_replay(&opts);
+        out
+    };
+    let out = run("w1", 1);
+    let mut fills: Vec<Fill> = table(&out, &registry);
+    fills.sort_by_key(|f| (f.ts, f.client_id, f.event));
+    assert!(
+        fills.len() > 20,
+        "the strategy must trade: {} fills",
+        fills.len()
+    );
+    // The tier index a volume reaches.
+    let tier_of = |volume: Decimal| {
+        tiers
+            .iter()
+            .rposition(|t| t.min_volume <= volume)
+            .unwrap_or(0)
+    };
+    let rate_tier = |f: &Fill| {
+        let rate = f.fee / (f.price * f.qty);
+        let of = |t: &FeeTier| match f.liquidity {
+            Liquidity::Maker => t.maker,
+            Liquidity::Taker => t.taker,
+        };
+        // Fees are rounded to 8 places: the nearest tier rate.
+        (0..tiers.len())
+            .min_by_key(|&i| (of(&tiers[i]) - rate).abs())
+            .expect("tiers")
+    };
+    let mut own: BTreeMap<SymbolId, Decimal> = BTreeMap::new();
+    let mut account = Decimal::ZERO;
+    let mut helped = 0;
+    for f in &fills {
+        let mine = own.get(&f.symbol).copied().unwrap_or(Decimal::ZERO);
+        let tier = rate_tier(f);
+        assert!(
+            tier_of(mine) <= tier && tier <= tier_of(account),
+            "fill {f:?}: tier {tier}, own volume {mine}, account volume {account}"
+        );
+        helped += usize::from(tier > tier_of(mine));
+        let volume = f.price * f.qty;
+        *own.entry(f.symbol).or_insert(Decimal::ZERO) += volume;
+        account += volume;
+    }
+    assert!(
+        helped > 0,
+        "some fill must get a better tier from the other symbols' volume (account {account}, own {own:?})"
+    );
+    let out2 = run("w2", 2);
+    assert_eq!(digests(&out2, &registry), digests(&out, &registry));
+}

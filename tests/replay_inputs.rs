@@ -173,12 +173,14 @@ fn write_float(path: &Path, registry: &SymbolRegistry, ticks: &[Tick], millis: b
             ticks.iter().map(|t| t.ts).collect::<Vec<_>>(),
         ))
     };
+    // Trades and depth levels share `price`, `size` and `side`.
     let trade = |k: &TickKind| match *k {
         TickKind::Trade {
             price,
             size,
             aggressor,
         } => Some((price, size, aggressor)),
+        TickKind::Depth { side, price, size } => Some((price, size, side)),
         TickKind::Quote { .. } => None,
     };
     let quote = |k: &TickKind| match *k {
@@ -188,7 +190,7 @@ fn write_float(path: &Path, registry: &SymbolRegistry, ticks: &[Tick], millis: b
             ask,
             ask_size,
         } => Some([bid, bid_size, ask, ask_size]),
-        TickKind::Trade { .. } => None,
+        TickKind::Trade { .. } | TickKind::Depth { .. } => None,
     };
     let batch = RecordBatch::try_from_iter([
         ("ts", ts),
@@ -196,6 +198,12 @@ fn write_float(path: &Path, registry: &SymbolRegistry, ticks: &[Tick], millis: b
             "symbol",
             Arc::new(StringArray::from_iter_values(
                 ticks.iter().map(|t| registry.name(t.symbol)),
+            )) as ArrayRef,
+        ),
+        (
+            "kind",
+            Arc::new(StringArray::from_iter_values(
+                ticks.iter().map(|t| t.kind.as_str()),
             )) as ArrayRef,
         ),
         ("price", column(&|k| trade(k).map(|x| x.0))),

@@ -29,7 +29,9 @@ use parquet::file::properties::WriterProperties;
 /// 2026-01-01T00:00:00Z, the default start of a synthetic market.
 pub const START_TS: Nanos = 1_767_225_600 * NANOS_PER_SECOND;
 
-/// A synthetic market of `symbols` symbols over `seconds` of event time.
+/// A synthetic market of `symbols` symbols over `seconds` of event time, with L2 depth
+/// as the demo has it (five levels a side every 30 s), so that the graph's tests run the
+/// venue's book of levels too.
 pub fn market_config(symbols: usize, seconds: i64, seed: u64, rate: f64) -> SyntheticConfig {
     SyntheticConfig {
         symbols,
@@ -37,6 +39,8 @@ pub fn market_config(symbols: usize, seconds: i64, seed: u64, rate: f64) -> Synt
         duration: seconds * NANOS_PER_SECOND,
         seed,
         events_per_second: rate,
+        depth_levels: 5,
+        depth_interval: 30 * NANOS_PER_SECOND,
     }
 }
 

@@ -14,7 +14,7 @@ use bot4_operators::bars::TimeBars;
 use bot4_operators::features::{FeatureConfig, Features};
 use bot4_operators::indicators::Candle;
 use bot4_operators::models::forecaster::{Forecaster, ForecasterConfig};
-use bot4_operators::risk::sizing::{AccountView, Sizing, SizingInput};
+use bot4_operators::risk::sizing::{AccountView, Sizing};
 use bot4_operators::risk::tiers::TierLimits;
 use bot4_operators::risk::{RiskConfig, RiskSizer};
 use bot4_operators::signals::bar_signal::{BarSignal, BarSignalConfig};
@@ -160,8 +160,7 @@ impl Chain {
             other_gross_exposure: Decimal::ZERO,
             tier: TierLimits::NONE,
         };
-        self.risk
-            .update(&SizingInput::new(&signal, signal.edge), &account)
+        self.risk.update(&signal, &account)
     }
 }
 

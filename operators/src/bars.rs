@@ -47,7 +47,7 @@ impl Open {
 fn trade(tick: &Tick) -> Option<(Decimal, Decimal)> {
     match tick.kind {
         TickKind::Trade { price, size, .. } => Some((price, size)),
-        TickKind::Quote { .. } => None,
+        TickKind::Quote { .. } | TickKind::Depth { .. } => None,
     }
 }
 

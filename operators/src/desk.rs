@@ -6,7 +6,7 @@
 //!              │ target, limit, bracket distances
 //!              ▼
 //!          OrderManager (orders' lives, brackets, trailing and time stops, modes)
-//!              │ order messages
+//!              │ order messages (aggressive ones as IOC limits within the price band)
 //!              ▼
 //!          PreTradeRisk (filters, rate, band, position, concentration, leverage, heat,
 //!              │          correlation — fail-closed)
@@ -32,7 +32,7 @@ use crate::risk::checks::{
     CheckContext, OrderType, PreTradeRisk, ProposedOrder, RiskLimits, RiskReject,
 };
 use crate::risk::portfolio::PortfolioView;
-use crate::risk::sizing::{AccountView, RiskConfig, RiskSizer, SizingInput};
+use crate::risk::sizing::{AccountView, RiskConfig, RiskSizer};
 use crate::risk::tiers::TierLimits;
 use crate::risk::RiskError;
 use crate::safety_gate::Mode;
@@ -171,11 +171,19 @@ impl SymbolDesk {
         instrument: Instrument,
         config: &DeskConfig,
     ) -> Result<Self, RiskError> {
+        // An aggressive (IOC) order's limit lies at most half the price band beyond the
+        // far touch, so it passes the band check with the other half for the spread.
+        // (A band that is not a finite fraction fails the checks' construction below.)
+        let half_band_bps = (config.limits.price_band * 5_000.0).floor().max(0.0) as u32;
+        let orders = OrderConfig {
+            ioc_slippage_bps: config.orders.ioc_slippage_bps.min(half_band_bps),
+            ..config.orders
+        };
         Ok(Self {
             symbol,
             protection: config.protection,
             sizer: RiskSizer::new(instrument.clone(), config.sizing),
-            manager: OrderManager::new(symbol, instrument.clone(), config.orders),
+            manager: OrderManager::new(symbol, instrument.clone(), orders),
             checks: PreTradeRisk::new(instrument.clone(), config.limits)?,
             limits: config.limits,
             instrument,
@@ -284,8 +292,7 @@ impl SymbolDesk {
                 tier,
             },
         };
-        let input = SizingInput::new(signal, signal.edge);
-        let Some(sizing) = self.sizer.update(&input, &account) else {
+        let Some(sizing) = self.sizer.update(signal, &account) else {
             return;
         };
         let reference = self.mid.unwrap_or(signal.ask);
@@ -377,5 +384,73 @@ impl SymbolDesk {
             self.stop = stop;
             out.push(DeskOutput::Stop(stop));
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use bot4_schemas::{Side, TimeInForce};
+
+    #[test]
+    fn an_aggressive_signal_goes_out_as_an_ioc_limit_within_the_price_band() {
+        let btc = Instrument {
+            symbol: "BTC-USDT".into(),
+            tick_size: Decimal::new(1, 1),
+            lot_size: Decimal::new(1, 4),
+            min_notional: Decimal::from(5),
+        };
+        // 10% of slippage asked for; the 5% band caps it at 2.5%.
+        let config = DeskConfig {
+            orders: OrderConfig {
+                ioc_slippage_bps: 1_000,
+                ..OrderConfig::default()
+            },
+            ..DeskConfig::default()
+        };
+        let mut desk = SymbolDesk::new(SymbolId(0), btc, &config).expect("valid limits");
+        let signal = Signal {
+            ts: 10,
+            seq: 1,
+            symbol: SymbolId(0),
+            direction: 1,
+            strength: 1.0,
+            confidence: 2.0,
+            volatility: 0.6,
+            edge: 0.3,
+            bid: Decimal::from(50_000),
+            ask: Decimal::new(500_001, 1),
+        };
+        let view = PortfolioView::new(Decimal::from(1_000_000));
+        let mut out = Vec::new();
+        desk.on_signal(&signal, Some(&view), TierLimits::NONE, &mut out);
+        let orders: Vec<Order> = out
+            .iter()
+            .filter_map(|o| match o {
+                DeskOutput::Order(order) => Some(*order),
+                _ => None,
+            })
+            .collect();
+        assert_eq!(orders.len(), 1, "{out:?}");
+        // 50,000.1 · 1.025 = 50,000.1 + 1,250.0025 = 51,250.1025, up to 51,250.2: 1,250.15
+        // from the mid 50,000.05, inside its 5% (2,500.0025). The size is the 5%
+        // concentration cap: 50,000 / 50,000.1 = 0.99999…, 0.9999 BTC.
+        assert_eq!(
+            (
+                orders[0].side,
+                orders[0].kind,
+                orders[0].tif,
+                orders[0].price,
+                orders[0].qty
+            ),
+            (
+                Side::Buy,
+                OrderKind::Limit,
+                TimeInForce::Ioc,
+                Decimal::new(512_502, 1),
+                Decimal::new(9_999, 4)
+            )
+        );
+        assert_eq!(desk.refusals(), 0);
     }
 }

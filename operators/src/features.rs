@@ -296,7 +296,7 @@ mod tests {
                 ts += dt;
                 price *= r.exp();
                 let t = quote(ts, price, 0.01);
-                let mid = t.reference_price().to_f64().unwrap();
+                let mid = t.reference_price().and_then(|m| m.to_f64()).unwrap();
                 mids.push(mid);
                 times.push(ts);
                 last = Some(f.update(&t));

@@ -14,14 +14,17 @@
 //! 1. Every message with `arrival < T` reaches the venue and every open order with
 //!    `expire_ts <= T` expires, in event-time order: arrivals in submission order, an
 //!    expiry at `e` before any arrival at `e`. All of them see the book as it was before
-//!    `T`: the last quote seen. (Interleaving rather than "all arrivals, then all
-//!    expiries" only matters for a cancel arriving after its order expired, which then
-//!    finds nothing to cancel.) A message arriving exactly at `T` waits for the next
-//!    tick: the tick happened first.
-//! 2. The tick is applied. A quote replaces the book; then our open orders match
-//!    against it (bids, then asks, each in priority order), then the stops and
-//!    take-profits it reaches trigger, in the order they reached the venue. A trade
-//!    matches our resting orders on the side it hit, then triggers.
+//!    `T`: the last quote seen and the levels known. (Interleaving rather than "all
+//!    arrivals, then all expiries" only matters for a cancel arriving after its order
+//!    expired, which then finds nothing to cancel.) A message arriving exactly at `T`
+//!    waits for the next tick: the tick happened first.
+//! 2. The tick is applied. A quote replaces the touch and prunes the levels (see
+//!    [The book](#the-book)); then our open orders match against it (bids, then asks,
+//!    each in priority order), then the stops and take-profits it reaches trigger, in
+//!    the order they reached the venue. A trade matches our resting orders on the side
+//!    it hit, then triggers. A depth tick sets or removes one level and updates the
+//!    queue position of our resting orders at its price; it fills and triggers nothing
+//!    (a market remainder takes a new level on the next quote).
 //!
 //! Every report carries the time its event happened (`ts`): the arrival time for what a
 //! message causes (acceptance, rejection, an immediate fill, a cancel), `expire_ts` for
@@ -35,6 +38,19 @@
 //! latencies, drawn per submitted message in submission order, one for ack latencies,
 //! drawn per report in report order. The same seed and the same calls give the same
 //! reports.
+//!
+//! # The book
+//!
+//! What the venue knows of the market comes from the ticks. The **touch** is the last
+//! quote's bid and ask with their sizes. Behind it are **levels** (L2), one per price
+//! and side, each set by a depth tick to the size displayed there; a size of zero (or
+//! less) removes the level, a depth tick with a non-positive price is ignored. A quote
+//! prunes the levels at or through its touch on each side where its price is positive
+//! (bids at or above the new bid, asks at or below the new ask): the quote's touch is
+//! the best level. Otherwise levels are kept across quotes; one announced at or through
+//! the current touch is not used until a quote puts it behind its touch. Our fills use
+//! up what they take: of the touch until the next quote, of a level until that level's
+//! next depth tick (the replayed feed does not contain our own fills).
 //!
 //! # Placing an order
 //!
@@ -89,21 +105,29 @@
 //! 2. **Fill or kill**: a FOK order that cannot fill its whole working quantity now
 //!    (by the rules of 3) is `Cancelled` (`FillOrKill`) without a fill.
 //! 3. **Taking liquidity**, as taker, if it is marketable (a market order always; a
-//!    limit buy if `price >= ask`, a limit sell if `price <= bid`): first at the touch
-//!    price for at most the displayed size our fills have left of the last quote; then,
-//!    once the impact estimates are warm, what it still wants fills at once **beyond the
-//!    touch**: `q` more at `touch · (1 ± Y·σ_d·√((W + q)/V))` (+ for buys), rounded to
-//!    the tick grid away from the order, where `W` is what our orders already took
-//!    beyond this touch since the quote, `Y` [`VenueConfig::impact_coef`], `V` the daily
-//!    volume and `σ_d` the daily volatility of the mid (below). A limit order takes only
-//!    as much beyond the touch as keeps that price within its limit (floored to the lot
-//!    grid). Without warm estimates (or with `Y` zero or `None`) nothing fills beyond
-//!    the touch.
+//!    limit buy if `price >= ask`, a limit sell if `price <= bid`), each part a fill of
+//!    its own:
+//!    1. at the touch price, for at most the displayed size our fills have left of the
+//!       last quote;
+//!    2. then **the levels** behind the opposite touch (asks above the ask for a buy,
+//!       bids below the bid for a sell), best first, each at its own price for at most
+//!       the size our fills have left of it, while that price is within a limit order's
+//!       limit;
+//!    3. then, once the impact estimates are warm, what it still wants fills at once
+//!       **past the deepest level** (past the touch, on a side without levels): `q`
+//!       more at `touch · (1 ± Y·σ_d·√((W + q)/V))` (+ for buys), rounded to the tick
+//!       grid away from the order and no better than the deepest level's price, where
+//!       `W` is what our orders already took beyond this touch since the quote (of the
+//!       levels and on the curve, this order's levels included), `Y`
+//!       [`VenueConfig::impact_coef`], `V` the daily volume and `σ_d` the daily
+//!       volatility of the mid (below). A limit order takes only as much here as keeps
+//!       that price within its limit (floored to the lot grid). Without warm estimates
+//!       (or with `Y` zero or `None`) nothing fills past the levels.
 //! 4. **Time in force** for what is left: `Ioc` is `Cancelled` (`ImmediateOrCancel`);
 //!    `Gtc` and `PostOnly` limit orders rest at their limit price; a `Gtc` market order
 //!    (or a triggered stop or take-profit) keeps working as a **market remainder**,
-//!    which on each later quote takes liquidity as in 3 (at that quote's touch, and
-//!    beyond it when warm).
+//!    which on each later quote takes liquidity as in 3 (at that quote's touch, then
+//!    the levels, and past them when warm).
 //!
 //! # Resting orders
 //!
@@ -113,24 +137,29 @@
 //! * **Queue position**: a limit order that rests at its side's touch price joins behind
 //!   the displayed size left there (`ahead`, the bid size for a buy at the bid); one
 //!   that betters the touch (or rests while that side of the book is empty) has nothing
-//!   ahead; one behind the touch (or resting before any quote) has `ahead` unknown until
-//!   a quote's touch reaches its price, which sets `ahead` to that quote's size there
-//!   (to zero if the touch moved past it). A quote whose touch is at its price lowers `ahead` to at most the size
-//!   shown. A trade at exactly its price first uses up what is ahead (all of the trade
-//!   while `ahead` is unknown), then fills it; a trade through its price empties the
-//!   queue ahead and fills it. Our own orders at one price queue among themselves by
-//!   arrival, each behind the market size it found ahead.
+//!   ahead; one behind the touch joins behind the size our fills have left of the level
+//!   at its price, if there is one; otherwise (or resting before any quote) it has
+//!   `ahead` unknown until a level or a quote's touch reaches its price. A quote's touch
+//!   at its price sets an unknown `ahead` to the size shown and lowers a known one to at
+//!   most that size (a touch that moved past it sets zero). So does a depth tick at its
+//!   price while the order is behind its side's touch (or before any quote); a depth
+//!   tick at or through the touch leaves the queue alone. A trade at exactly its price
+//!   first uses up what is ahead (all of the trade while `ahead` is unknown), then fills
+//!   it; a trade through its price empties the queue ahead and fills it. Our own orders
+//!   at one price queue among themselves by arrival, each behind the market size it
+//!   found ahead.
 //! * **Shared liquidity**: our own fills use up what they hit. Until the next quote,
-//!   later fills against the same quote see only the size left; the size of a trade is
-//!   shared the same way. Open orders take it in priority order: market remainders
-//!   (and triggered orders) first by when they started, then limit orders best price
-//!   first, then earliest accepted.
+//!   later fills against the same quote see only the size left, and until its next
+//!   depth tick, against a level; the size of a trade is shared the same way. Open
+//!   orders take it in priority order: market remainders (and triggered orders) first
+//!   by when they started, then limit orders best price first, then earliest accepted.
 //! * **Triggers**: a sell stop triggers on a quote with `bid <= trigger` or a trade at
 //!   `price <= trigger`, a buy stop on `ask >= trigger` or a trade `>= trigger`; a sell
 //!   take-profit on `bid >= trigger` or a trade `>= trigger`, a buy take-profit on
 //!   `ask <= trigger` or a trade `<= trigger` (trades of either aggressor). It reports
 //!   `Triggered`, then executes as above against the book as it stands (on a trade,
-//!   the last quote's). Untriggered orders neither fill nor use liquidity.
+//!   the last quote's). Depth ticks trigger nothing. Untriggered orders neither fill
+//!   nor use liquidity.
 //! * **OCO**: when an order with `oco != 0` triggers or first fills, its partner is
 //!   `Cancelled` (`Oco`) if it is open (triggered or not); if the partner has not
 //!   reached the venue yet, it is rejected (`Oco`) when it does.
@@ -154,13 +183,15 @@
 //!   (`ts / 86 400 s`) `d − 29 ..= d` of the fill, plus the rest of the account's volume
 //!   ([`SymbolVenue::set_other_volume`]), exact. The fee is `price · qty · rate` rounded
 //!   to 8 decimal places, half to even ([`VenueConfig::fee`]).
-//! * **Impact estimates** ([`EstimateConfig`]): every tick discounts three sums by
-//!   `exp(−Δt/τ)` for the event time `Δt` since the previous tick and adds `Δt` to the
-//!   first, a trade's size to the second and a quote's squared log return of the mid to
-//!   the third; `V = day · S_size/S_Δt`, `σ_d = √(day · S_r²/S_Δt)`. They are warm once
-//!   `warmup_ns` of event time has passed since the first tick and `min_trades` trades
-//!   were seen, and both are positive. They are those of the last tick: an arrival
-//!   between ticks uses them unchanged.
+//! * **Impact estimates** ([`EstimateConfig`]): every quote and trade discounts three
+//!   sums by `exp(−Δt/τ)` for the event time `Δt` since the previous quote or trade and
+//!   adds `Δt` to the first, a trade's size to the second and a quote's squared log
+//!   return of the mid to the third; `V = day · S_size/S_Δt`, `σ_d = √(day ·
+//!   S_r²/S_Δt)`. Depth ticks are not seen: a feed's estimates are the same with or
+//!   without its levels. They are warm once `warmup_ns` of event time has passed since
+//!   the first quote or trade and `min_trades` trades were seen, and both are positive.
+//!   They are those of the last quote or trade: an arrival between them uses them
+//!   unchanged.
 //! * **Outages** ([`VenueConfig::outages`], [`RandomOutages`]): windows `[start, end)`;
 //!   touching or overlapping windows make one outage. The random ones are drawn per
 //!   event-time day from their own seed in the config (not the constructor's), so they
@@ -179,9 +210,11 @@
 //! # Invariants
 //!
 //! No order fills more than its quantity, no fill is at a price worse than its limit,
-//! post-only orders fill only as maker, a FOK order fills whole or not at all, a
-//! reduce-only order never increases `|position|` nor flips it, every order gets at
-//! most one terminal report and nothing after it, and `received_ts >= ts`. The venue
+//! a taker fill beyond the touch on a side with levels is at a level's price or no
+//! better than the deepest one, post-only orders fill only as maker, a FOK order fills
+//! whole or not at all, a reduce-only order never increases `|position|` nor flips it,
+//! every order gets at most one terminal report and nothing after it, and
+//! `received_ts >= ts`. The venue
 //! does not know its symbol's id: it trusts its caller to route one symbol's ticks and
 //! orders to it, and its reports carry the order's `symbol`.
 
@@ -205,6 +238,7 @@ mod book;
 mod config;
 mod engine;
 mod gateway;
+mod ladder;
 #[cfg(test)]
 mod proptests;
 mod queue;
@@ -213,6 +247,7 @@ mod reject;
 mod tests;
 
 use account::Account;
+pub use account::RollingVolume;
 use book::{Book, Estimates};
 pub use config::{
     EstimateConfig, FeeTier, Latency, Outage, RandomOutages, RateLimit, SelfTradePrevention,
@@ -220,6 +255,7 @@ pub use config::{
 };
 use engine::Exchange;
 use gateway::Gateway;
+use ladder::Depth;
 use queue::{Queue, Working};
 use reject::check_order;
 pub use reject::RejectReason;
@@ -291,6 +327,7 @@ impl SymbolVenue {
                 estimates: Estimates::new(config.estimates),
                 config,
                 book: None,
+                depth: Depth::new(),
                 account: Account::new(),
             },
             in_flight: VecDeque::new(),
@@ -329,6 +366,7 @@ impl SymbolVenue {
                 ask_size,
             } => {
                 self.ex.book = Some(Book::new(bid, bid_size, ask, ask_size));
+                self.ex.depth.prune(bid, ask);
                 self.match_quote(tick.ts, out);
             }
             TickKind::Trade {
@@ -341,6 +379,16 @@ impl SymbolVenue {
                     Side::Buy => Side::Sell,
                 };
                 self.match_trade(tick.ts, price, size, resting, out);
+            }
+            TickKind::Depth { side, price, size } => {
+                self.ex.depth.set(side, price, size);
+                let queue = match side {
+                    Side::Buy => &mut self.bids,
+                    Side::Sell => &mut self.asks,
+                };
+                for w in &mut queue.orders {
+                    self.ex.rest_on_depth(w, price, size);
+                }
             }
         }
         self.settle(from, out);

@@ -7,7 +7,7 @@ use bot4_operators::features::FeatureConfig;
 use bot4_operators::models::forecaster::{Forecaster, ForecasterConfig};
 use bot4_operators::orders::OrderConfig;
 use bot4_operators::risk::checks::{PreTradeRisk, RiskLimits};
-use bot4_operators::risk::tiers::CapitalTiers;
+use bot4_operators::risk::tiers::{default_tiers, CapitalTiers, Tier, DEFAULT_HYSTERESIS};
 use bot4_operators::risk::RiskConfig;
 use bot4_operators::safety_triggers::TriggerConfig;
 use bot4_operators::signals::bar_signal::{BarSignal, BarSignalConfig};
@@ -40,6 +40,8 @@ pub struct StrategyConfig {
     pub venue: VenueConfig,
     /// The safety controller's automatic triggers.
     pub safety: TriggerConfig,
+    /// The capital tiers the account moves through as its equity changes.
+    pub tiers: TierConfig,
     /// The correlations' decay per bar (RiskMetrics' 0.94).
     pub correlation_decay: f64,
     /// Bars two symbols need together before their correlation is known.
@@ -62,6 +64,7 @@ impl Default for StrategyConfig {
             orders: OrderConfig::default(),
             venue: VenueConfig::default(),
             safety: TriggerConfig::default(),
+            tiers: TierConfig::default(),
             correlation_decay: 0.94,
             correlation_min_bars: 30,
             seed: 0xB074,
@@ -69,7 +72,61 @@ impl Default for StrategyConfig {
     }
 }
 
+/// The capital tiers and the hysteresis of moves between them, as a tiers file holds
+/// them (JSON).
+///
+/// # Examples
+/// ```
+/// use bot4_pipeline::config::TierConfig;
+/// let config: TierConfig = serde_json::from_str(r#"{
+///     "hysteresis": 0.1,
+///     "tiers": [
+///         {"name": "small", "min_equity": "0", "risk_scale": 0.5, "concentration": 0.02,
+///          "max_leverage": 1.0, "max_symbols": 3, "strategies": ["bar_signal"]},
+///         {"name": "large", "min_equity": "500000", "risk_scale": 1.0, "concentration": 0.05,
+///          "max_leverage": 3.0, "max_symbols": 10, "strategies": ["bar_signal"]}
+///     ]
+/// }"#).unwrap();
+/// assert_eq!(config.tiers[1].max_symbols, 10);
+/// ```
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct TierConfig {
+    /// Ascending by `min_equity`; the account starts in the highest one its capital
+    /// reaches.
+    pub tiers: Vec<Tier>,
+    /// A tier is left downwards below `min_equity · (1 − hysteresis)`; in `[0, 1)`.
+    #[serde(default = "default_hysteresis")]
+    pub hysteresis: f64,
+}
+
+fn default_hysteresis() -> f64 {
+    DEFAULT_HYSTERESIS
+}
+
+impl TierConfig {
+    /// The tiers in the JSON file at `path`.
+    pub fn from_file(path: &std::path::Path) -> Result<Self, PipelineError> {
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| PipelineError::Config(format!("{}: {e}", path.display())))?;
+        serde_json::from_str(&text)
+            .map_err(|e| PipelineError::Config(format!("{}: {e}", path.display())))
+    }
+}
+
+impl Default for TierConfig {
+    /// [`default_tiers`] with 20% hysteresis.
+    fn default() -> Self {
+        Self {
+            tiers: default_tiers(),
+            hysteresis: DEFAULT_HYSTERESIS,
+        }
+    }
+}
+
 impl StrategyConfig {
+    /// The name the tiers enable the strategy by.
+    pub const NAME: &'static str = "bar_signal";
+
     /// The signal stage's configuration, on the features' bars.
     pub fn bar_signal(&self) -> BarSignalConfig {
         BarSignalConfig {
@@ -89,8 +146,13 @@ impl StrategyConfig {
     }
 
     /// The capital tiers, starting from the run's capital.
-    pub fn tiers(&self) -> CapitalTiers {
-        CapitalTiers::with_defaults(self.capital)
+    pub fn tiers(&self) -> Result<CapitalTiers, PipelineError> {
+        CapitalTiers::new(
+            self.tiers.tiers.clone(),
+            self.tiers.hysteresis,
+            self.capital,
+        )
+        .map_err(|e| PipelineError::Config(format!("capital tiers: {e}")))
     }
 
     /// An error naming the first invalid parameter; the graph is built only from a
@@ -117,6 +179,7 @@ impl StrategyConfig {
                 "the bar width must be positive".into(),
             ));
         }
+        self.tiers()?;
         Forecaster::new(self.model).map_err(|e| PipelineError::Config(format!("model: {e}")))?;
         BarSignal::new(self.bar_signal())
             .map_err(|e| PipelineError::Config(format!("signal: {e}")))?;

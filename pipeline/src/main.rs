@@ -6,7 +6,7 @@ use std::path::PathBuf;
 use anyhow::Context;
 use bot4_pipeline::config::{
     parse_bar_width, parse_duration, parse_epoch, parse_optional_interval, parse_time, Layout,
-    StrategyConfig,
+    StrategyConfig, TierConfig,
 };
 use bot4_pipeline::database::{self, Database};
 use bot4_pipeline::generate::generate;
@@ -247,6 +247,12 @@ struct GenArgs {
     /// Market events per symbol per second.
     #[arg(long, default_value_t = 2.0)]
     rate: f64,
+    /// L2 depth: book levels behind the touch per side in each snapshot (0: none).
+    #[arg(long, default_value_t = 0)]
+    depth_levels: usize,
+    /// Event time between a symbol's depth snapshots, e.g. 30s.
+    #[arg(long, default_value = "30s")]
+    depth_interval: String,
     /// Start time, RFC 3339 in UTC (e.g. 2026-01-01T00:00:00Z) or a date.
     #[arg(long, default_value = "2026-01-01T00:00:00Z")]
     start: String,
@@ -339,6 +345,10 @@ struct RunArgs {
     /// minute of market a second); as fast as possible without it.
     #[arg(long)]
     pace: Option<f64>,
+    /// The capital tiers, a JSON file (`{"hysteresis": 0.2, "tiers": [...]}`, see the
+    /// README); the embedded ones without it.
+    #[arg(long)]
+    tiers: Option<PathBuf>,
     /// Drawdown from the peak (a fraction) that moves the safety controller to Reduce;
     /// 0 turns the trigger off.
     #[arg(long, default_value_t = 0.15)]
@@ -376,6 +386,9 @@ impl RunArgs {
         anyhow::ensure!(self.capital > Decimal::ZERO, "--capital must be positive");
         strategy.capital = self.capital;
         strategy.features.bar_width = parse_bar_width(&self.bar).context("--bar")?;
+        if let Some(path) = &self.tiers {
+            strategy.tiers = TierConfig::from_file(path).context("--tiers")?;
+        }
         let limit = |v: f64| (v != 0.0).then_some(v);
         strategy.safety.soft_drawdown = limit(self.soft_drawdown);
         strategy.safety.hard_drawdown = limit(self.hard_drawdown);
@@ -472,6 +485,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 symbols: 20,
                 duration: 86_400 * bot4_schemas::NANOS_PER_SECOND,
                 seed: args.seed,
+                // Five levels a side every 30 s: the venue walks them beyond the touch.
+                depth_levels: 5,
                 ..SyntheticConfig::default()
             };
             gen(config, &input, !args.run.quiet)?;
@@ -591,6 +606,9 @@ fn synthetic_config(args: &GenArgs) -> anyhow::Result<SyntheticConfig> {
         duration: i64::try_from(duration.as_nanos()).context("--duration is too long")?,
         seed: args.seed,
         events_per_second: args.rate,
+        depth_levels: args.depth_levels,
+        depth_interval: i64::try_from(parse_duration(&args.depth_interval)?.as_nanos())
+            .context("--depth-interval is too long")?,
     })
 }
 

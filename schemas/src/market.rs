@@ -75,6 +75,29 @@ pub enum TickKind {
         /// Size at the best ask.
         ask_size: Decimal,
     },
+    /// One level of the order book changed (an L2 update): the displayed size at
+    /// `price` on `side` (`Buy` for the bids) is now `size`; zero removes the level.
+    /// The best level of each side is the latest `Quote`'s; depth ticks describe the
+    /// levels behind it.
+    Depth {
+        /// The book side: `Buy` for a bid level, `Sell` for an ask level.
+        side: Side,
+        /// The level's price.
+        price: Decimal,
+        /// The size now displayed at `price`; zero when the level is gone.
+        size: Decimal,
+    },
+}
+
+impl TickKind {
+    /// The name in Parquet and the database: `trade`, `quote` or `depth`.
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            TickKind::Trade { .. } => "trade",
+            TickKind::Quote { .. } => "quote",
+            TickKind::Depth { .. } => "depth",
+        }
+    }
 }
 
 /// One market-data event.
@@ -101,12 +124,14 @@ impl Tick {
         (self.ts, self.seq)
     }
 
-    /// The mid price of a quote, or the price of a trade.
+    /// The mid price of a quote, or the price of a trade; `None` for a depth update,
+    /// whose level need not be where the market trades.
     #[inline]
-    pub fn reference_price(&self) -> Decimal {
+    pub fn reference_price(&self) -> Option<Decimal> {
         match self.kind {
-            TickKind::Trade { price, .. } => price,
-            TickKind::Quote { bid, ask, .. } => (bid + ask) / Decimal::TWO,
+            TickKind::Trade { price, .. } => Some(price),
+            TickKind::Quote { bid, ask, .. } => Some((bid + ask) / Decimal::TWO),
+            TickKind::Depth { .. } => None,
         }
     }
 }

@@ -8,9 +8,11 @@
 //! generated first from a fixed seed; only `submit` and `on_tick` are timed, with the
 //! reports collected into one reused buffer. It runs with the rate limit off (so that
 //! every message reaches the matching engine) and with the default configuration
-//! (where most messages are 429s).
+//! (where most messages are 429s). With `--depth`, it runs both again on the same
+//! session with two L2 updates after every quote (a bid and an ask level 1 to 10 ticks
+//! behind the touch, one in five removing its level), which market orders then walk.
 //!
-//! Run: `cargo run --release -p bot4-benches --bin venue_throughput`
+//! Run: `cargo run --release -p bot4-benches --bin venue_throughput [-- --depth]`
 
 #![allow(clippy::print_stdout, reason = "the report is this command's output")]
 
@@ -57,8 +59,12 @@ fn instrument() -> Instrument {
     }
 }
 
-fn session() -> Vec<Event> {
+/// The session; with `depth`, the same one with two depth ticks after each quote.
+fn session(depth: bool) -> Vec<Event> {
     let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    // Its own stream, so that the rest of the session is the same with or without it.
+    let mut levels = Rng(0xD1B5_4A32_D192_ED03);
+    let mut seq = 0u64;
     let symbol = SymbolId(0);
     let mut events = Vec::with_capacity(TICKS * 2);
     let mut bid_ticks: i64 = 300_000; // 30 000.0
@@ -70,7 +76,8 @@ fn session() -> Vec<Event> {
         let ts = i as Nanos * 1_000_000;
         bid_ticks += rng.below(5) as i64 - 2;
         let spread = 1 + rng.below(3) as i64;
-        let kind = if i % 3 == 2 {
+        let quoted = i % 3 != 2;
+        let kind = if !quoted {
             let buy = rng.below(2) == 0;
             TickKind::Trade {
                 price: price(if buy { bid_ticks + spread } else { bid_ticks }),
@@ -85,12 +92,36 @@ fn session() -> Vec<Event> {
                 ask_size: lots(1 + rng.below(5_000)),
             }
         };
-        events.push(Event::Tick(Tick {
-            ts,
-            seq: i as u64,
-            symbol,
-            kind,
-        }));
+        let mut push = |kind| {
+            seq += 1;
+            events.push(Event::Tick(Tick {
+                ts,
+                seq,
+                symbol,
+                kind,
+            }));
+        };
+        push(kind);
+        if depth && quoted {
+            for (side, behind) in [(Side::Buy, -1), (Side::Sell, 1)] {
+                let touch = if side == Side::Buy {
+                    bid_ticks
+                } else {
+                    bid_ticks + spread
+                };
+                let away = 1 + levels.below(10) as i64;
+                let size = if levels.below(5) == 0 {
+                    0
+                } else {
+                    1 + levels.below(5_000)
+                };
+                push(TickKind::Depth {
+                    side,
+                    price: price(touch + behind * away),
+                    size: lots(size),
+                });
+            }
+        }
         let side = if rng.below(2) == 0 {
             Side::Buy
         } else {
@@ -205,11 +236,16 @@ fn measure(name: &str, config: VenueConfig, events: &[Event]) {
 }
 
 fn main() {
-    let events = session();
     let unlimited = VenueConfig {
         rate_limit: None,
         ..VenueConfig::default()
     };
-    measure("no rate limit", unlimited, &events);
+    let events = session(false);
+    measure("no rate limit", unlimited.clone(), &events);
     measure("default config", VenueConfig::default(), &events);
+    if std::env::args().any(|arg| arg == "--depth") {
+        let events = session(true);
+        measure("depth, no rate limit", unlimited, &events);
+        measure("depth, default config", VenueConfig::default(), &events);
+    }
 }

@@ -56,7 +56,7 @@ impl Quote {
         }
     }
 
-    /// The quote of a quote tick; `None` for a trade.
+    /// The quote of a quote tick; `None` for a trade or a depth update.
     pub fn from_tick(tick: &Tick) -> Option<Self> {
         match tick.kind {
             TickKind::Quote {
@@ -70,7 +70,7 @@ impl Quote {
                 to_f64(ask),
                 to_f64(ask_size),
             )),
-            TickKind::Trade { .. } => None,
+            TickKind::Trade { .. } | TickKind::Depth { .. } => None,
         }
     }
 
@@ -178,7 +178,7 @@ impl Indicator for QuoteState {
 }
 
 /// The signed size of a trade tick: `+size` if the buyer was the aggressor, `−size` if
-/// the seller was; `None` for a quote. The input of [`TradeSignImbalance`].
+/// the seller was; `None` for a quote or a depth update. The input of [`TradeSignImbalance`].
 pub fn signed_trade_size(tick: &Tick) -> Option<f64> {
     match tick.kind {
         TickKind::Trade {
@@ -190,7 +190,7 @@ pub fn signed_trade_size(tick: &Tick) -> Option<f64> {
                 Side::Sell => -size,
             })
         }
-        TickKind::Quote { .. } => None,
+        TickKind::Quote { .. } | TickKind::Depth { .. } => None,
     }
 }
 

@@ -10,9 +10,26 @@
 //! reconciles: orders on the wrong side (or passive ones when the target is urgent) are
 //! cancelled, and the gap between target and position not already covered by working
 //! orders is sent as one new order — a post-only limit order joining the touch when
-//! passive, a market order when aggressive. A passive order that expires, or that the
-//! venue refuses because it would have crossed (post-only), is replaced by a market
-//! order for what is still missing.
+//! passive, a marketable immediate-or-cancel limit order when aggressive. A passive
+//! order that expires, or that the venue refuses because it would have crossed
+//! (post-only), is replaced by an aggressive one for what is still missing.
+//!
+//! # Aggressive orders: IOC limits, market orders only to close
+//!
+//! An aggressive order towards the target is a limit order with `TimeInForce::Ioc` at
+//! the far touch of the intent's quote (the ask for a buy, the bid for a sell) moved
+//! `ioc_slippage_bps` against us and rounded to the tick grid away from the touch (up
+//! for a buy, down for a sell): it takes what the book offers up to that price and
+//! never sweeps further. The venue cancels the unfilled rest (`ImmediateOrCancel`; a
+//! fill-or-kill order that cannot fill whole ends the same way with `FillOrKill`, though
+//! the manager never sends one). That is a normal end: the position keeps what filled,
+//! the bracket follows it, and the gap is sent again — but not at once, which against a
+//! thin book would loop order after order: after such a cancel no new IOC order goes out
+//! until the next epoch ([`OrderManager::on_epoch`]), which reconciles again. Orders that
+//! must close stay **market orders**: flattening outside Normal (Emergency, a Reduce to
+//! zero), the time stop and every exit after standing aside, flattening without a price,
+//! and the bracket's legs once triggered (the venue executes those). The IOC hold never
+//! delays them.
 //!
 //! Invariant: counting every open order towards the target as if it filled (cancels in
 //! flight included), the position never exceeds the intent's `max_position` in either
@@ -84,6 +101,11 @@ use state::{OrderState, OrderStatus};
 pub struct OrderConfig {
     /// How long a passive limit order rests before it expires, in nanoseconds.
     pub limit_ttl_ns: Nanos,
+    /// How far beyond the far touch an aggressive (IOC) limit order may fill, in basis
+    /// points of the touch. The pre-trade checks refuse a limit price more than their
+    /// price band (5%) from the mid; [`SymbolDesk`](crate::desk::SymbolDesk) caps this
+    /// at half its band, leaving the other half for the spread.
+    pub ioc_slippage_bps: u32,
     /// The first stage of Reduce: the fraction of each position kept on entering it.
     pub reduce_to: f64,
     /// A cap on each symbol's position plus open orders, in quote currency at the far
@@ -108,6 +130,7 @@ impl Default for OrderConfig {
     fn default() -> Self {
         Self {
             limit_ttl_ns: 20_000_000_000,
+            ioc_slippage_bps: 25,
             reduce_to: 0.5,
             max_notional: None,
             trail_step: 0.25,
@@ -213,6 +236,9 @@ pub struct OrderManager {
     /// After a pre-trade refusal: send nothing that adds exposure, and no protective
     /// order, until this time.
     held_until: Option<Nanos>,
+    /// After an IOC (or FOK) order towards the target ended with its rest cancelled:
+    /// send no new IOC order until the next epoch.
+    ioc_held: bool,
     /// The last mid the desk saw, and the account's cap on this symbol's notional.
     mid: Option<Decimal>,
     notional_cap: Option<Decimal>,
@@ -237,6 +263,7 @@ impl OrderManager {
             opened_at: None,
             aside: false,
             held_until: None,
+            ioc_held: false,
             mid: None,
             notional_cap: None,
             stats: OrderStats::default(),
@@ -353,10 +380,12 @@ impl OrderManager {
         self.protect(now, None, out);
     }
 
-    /// Take a new target and send what reaching it needs.
+    /// Take a new target and send what reaching it needs. A new target, with its own
+    /// quote, lifts the hold after an IOC order's cancelled rest.
     pub fn on_intent(&mut self, intent: &OrderIntent, out: &mut Vec<Order>) {
         self.intent = Some(*intent);
         self.aside = false;
+        self.ioc_held = false;
         let urgency = match self.mode {
             Mode::Emergency => Urgency::Aggressive,
             _ => intent.urgency,
@@ -367,12 +396,14 @@ impl OrderManager {
 
     /// The start of an epoch at `now`, with the symbol's last mark (as of the end of
     /// the previous epoch): lift the hold of a pre-trade refusal once its backoff has
-    /// passed, apply a due time stop, and trail the stop.
+    /// passed and that of an IOC order's cancelled rest (sending the missing quantity
+    /// again, aggressively), apply a due time stop, and trail the stop.
     pub fn on_epoch(&mut self, now: Nanos, mark: Option<Decimal>, out: &mut Vec<Order>) {
         let was_held = self.held_until.is_some_and(|until| now >= until);
         if was_held {
             self.held_until = None;
         }
+        let ioc_retry = std::mem::take(&mut self.ioc_held);
         let max_hold = self.intent.map_or(0, |i| i.max_hold_ns);
         let due = self
             .opened_at
@@ -380,6 +411,8 @@ impl OrderManager {
         if due && !self.aside && self.mode == Mode::Normal && !self.position().is_zero() {
             self.aside = true;
             self.stats.protective_exits += 1;
+            self.reconcile(now, Urgency::Aggressive, out);
+        } else if ioc_retry {
             self.reconcile(now, Urgency::Aggressive, out);
         } else if was_held {
             let urgency = self.intent.map_or(Urgency::Passive, |i| i.urgency);
@@ -449,10 +482,21 @@ impl OrderManager {
                 }
             }
             if role == Role::Target {
-                // A passive order that expired or would have crossed is replaced by a
-                // market order; any other end is a reason to look again.
+                // An IOC (or FOK) order whose rest the venue cancelled ended normally;
+                // what is missing goes again, aggressively, at the next epoch.
+                let immediate = status == OrderStatus::Cancelled
+                    && matches!(
+                        report.reason,
+                        Some(ReportReason::ImmediateOrCancel | ReportReason::FillOrKill)
+                    );
+                if immediate {
+                    self.ioc_held = true;
+                }
+                // A passive order that expired or would have crossed is replaced by an
+                // aggressive one; any other end is a reason to look again.
                 let escalate = status == OrderStatus::Expired
                     || report.reason == Some(ReportReason::PostOnly)
+                    || immediate
                     || self.mode == Mode::Emergency;
                 let urgency = if escalate {
                     Urgency::Aggressive
@@ -587,7 +631,8 @@ impl OrderManager {
             }
             let order = &open.state.order;
             let wrong_side = desired.is_zero() || order.side != side;
-            let too_slow = urgency == Urgency::Aggressive && order.kind == OrderKind::Limit;
+            // A resting (passive) limit order; an IOC one ends on its own at once.
+            let too_slow = urgency == Urgency::Aggressive && rests(order);
             if wrong_side || too_slow {
                 open.state.cancel_sent = true;
                 self.stats.cancels += 1;
@@ -648,8 +693,25 @@ impl OrderManager {
         if qty <= Decimal::ZERO {
             return;
         }
+        // Flattening is never held back by the minimum notional (a remainder below it
+        // could otherwise never be closed) nor by a missing price, and when aggressive
+        // (or without a price) it is a market order: it must close.
+        let flattening = intent.target.is_zero() && (self.mode != Mode::Normal || self.aside);
+        if !flattening
+            && (reference <= Decimal::ZERO || qty * reference < self.instrument.min_notional)
+        {
+            return;
+        }
         let (kind, price, tif) = match urgency {
-            Urgency::Aggressive => (OrderKind::Market, Decimal::ZERO, TimeInForce::Gtc),
+            _ if flattening && (urgency == Urgency::Aggressive || reference <= Decimal::ZERO) => {
+                (OrderKind::Market, Decimal::ZERO, TimeInForce::Gtc)
+            }
+            Urgency::Aggressive if self.ioc_held => return,
+            Urgency::Aggressive => (
+                OrderKind::Limit,
+                self.ioc_limit(side, reference),
+                TimeInForce::Ioc,
+            ),
             Urgency::Passive => (
                 OrderKind::Limit,
                 match side {
@@ -659,29 +721,31 @@ impl OrderManager {
                 TimeInForce::PostOnly,
             ),
         };
-        // Flattening is never held back by the minimum notional (a remainder below it
-        // could otherwise never be closed) nor by a missing price: it is a market order.
-        let flattening = intent.target.is_zero() && (self.mode != Mode::Normal || self.aside);
-        if !flattening
-            && (reference <= Decimal::ZERO || qty * reference < self.instrument.min_notional)
-        {
-            return;
-        }
-        let (kind, price, tif) = if flattening && reference <= Decimal::ZERO {
-            (OrderKind::Market, Decimal::ZERO, TimeInForce::Gtc)
-        } else {
-            (kind, price, tif)
-        };
         // With every open order on this side filled as well, does the position shrink
         // without changing sign?
         let reduces = reducing && all_open + qty <= position.abs();
         let mut order = self.new_order(now, side, kind, price, qty);
         order.tif = tif;
         order.reduces_exposure = reduces;
-        if kind == OrderKind::Limit {
+        if rests(&order) {
             order.expire_ts = now.saturating_add(self.config.limit_ttl_ns);
         }
         self.send(order, Role::Target, out);
+    }
+
+    /// The limit price of an IOC order on `side` whose far touch is `touch`: moved
+    /// `ioc_slippage_bps` beyond it (up for a buy, down for a sell), then to the tick
+    /// grid away from the touch.
+    fn ioc_limit(&self, side: Side, touch: Decimal) -> Decimal {
+        let slippage = Decimal::from(self.config.ioc_slippage_bps) / Decimal::from(10_000);
+        match side {
+            Side::Buy => self
+                .instrument
+                .round_price(touch * (Decimal::ONE + slippage), true),
+            Side::Sell => self
+                .instrument
+                .round_price(touch * (Decimal::ONE - slippage), false),
+        }
     }
 
     /// Keep the bracket in line with the position: place it, resize it, trail its
@@ -886,6 +950,12 @@ impl OrderManager {
         );
         out.push(order);
     }
+}
+
+/// Whether `order` rests in the book until it fills, expires or is cancelled: a limit
+/// order that is neither immediate-or-cancel nor fill-or-kill.
+fn rests(order: &Order) -> bool {
+    order.kind == OrderKind::Limit && matches!(order.tif, TimeInForce::Gtc | TimeInForce::PostOnly)
 }
 
 /// Whether a report refuses a request about a working order (a cancel met by a rate

@@ -208,7 +208,7 @@ impl OrderState {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use bot4_schemas::{Liquidity, OrderKind, ReportReason, Side, SymbolId};
+    use bot4_schemas::{Liquidity, OrderKind, ReportReason, Side, SymbolId, TimeInForce};
     use proptest::prelude::*;
 
     fn order(qty: i64) -> Order {
@@ -299,20 +299,72 @@ mod tests {
         );
     }
 
+    #[test]
+    fn an_ioc_order_fills_in_part_and_its_rest_is_cancelled() {
+        let mut s = OrderState::new(Order {
+            tif: TimeInForce::Ioc,
+            ..order(4)
+        });
+        s.apply(&report(ReportStatus::Accepted, 0, 0, 4)).unwrap();
+        s.apply(&report(ReportStatus::PartiallyFilled, 1, 50, 3))
+            .unwrap();
+        let mut rest = report(ReportStatus::Cancelled, 0, 0, 0);
+        rest.reason = Some(ReportReason::ImmediateOrCancel);
+        assert!(!s.is_refusal(&rest), "an end, not a refused request");
+        s.apply(&rest).unwrap();
+        assert_eq!(
+            (s.status, s.filled, s.leaves),
+            (OrderStatus::Cancelled, Decimal::ONE, Decimal::ZERO)
+        );
+        assert_eq!(s.avg_fill_price(), Some(Decimal::from(50)));
+        assert!(s.apply(&report(ReportStatus::Filled, 3, 50, 0)).is_err());
+    }
+
+    #[test]
+    fn a_fill_or_kill_order_is_cancelled_whole_without_an_acknowledgement() {
+        let mut s = OrderState::new(Order {
+            tif: TimeInForce::Fok,
+            ..order(4)
+        });
+        let mut killed = report(ReportStatus::Cancelled, 0, 0, 0);
+        killed.reason = Some(ReportReason::FillOrKill);
+        s.apply(&killed).unwrap();
+        assert_eq!(
+            (s.status, s.filled, s.leaves, s.avg_fill_price()),
+            (OrderStatus::Cancelled, Decimal::ZERO, Decimal::ZERO, None)
+        );
+    }
+
+    /// The reasons a report may carry in the property test: none, the ends of IOC and
+    /// FOK orders, and a refused request.
+    const REASONS: [Option<ReportReason>; 4] = [
+        None,
+        Some(ReportReason::ImmediateOrCancel),
+        Some(ReportReason::FillOrKill),
+        Some(ReportReason::RateLimited),
+    ];
+
     proptest! {
-        /// Whatever the venue says, the filled quantity stays within the order and a
-        /// terminal order never changes again.
+        /// Whatever the venue says (IOC and FOK cancellations and refusals included),
+        /// the filled quantity stays within the order, a terminal order never changes
+        /// again, and nothing is left working once it is terminal.
         #[test]
-        fn fills_stay_within_the_order(steps in proptest::collection::vec((0usize..8, 0i64..4), 0..30)) {
+        fn fills_stay_within_the_order(steps in proptest::collection::vec((0usize..8, 0i64..4, 0usize..4), 0..30)) {
             let mut s = OrderState::new(order(5));
-            for (status, fill) in steps {
+            for (status, fill, reason) in steps {
                 let before = s.clone();
                 let leaves = (5 - s.filled.mantissa() as i64 - fill).max(0);
-                let r = report(ReportStatus::ALL[status], fill, 50, leaves);
+                let r = ExecutionReport {
+                    reason: REASONS[reason],
+                    ..report(ReportStatus::ALL[status], fill, 50, leaves)
+                };
                 let result = s.apply(&r);
                 prop_assert!(s.filled <= Decimal::from(5));
                 if result.is_err() || before.status.is_terminal() {
                     prop_assert_eq!(&s, &before);
+                }
+                if s.status.is_terminal() {
+                    prop_assert!(s.leaves.is_zero());
                 }
             }
         }

@@ -70,6 +70,17 @@ fn fill(order: &Order, qty: Decimal, leaves: Decimal) -> ExecutionReport {
     report(order, status, qty, Decimal::from(50_000), leaves, 1)
 }
 
+/// The IOC limit of a buy at the test quote: the ask 50,000.1 · 1.0025 = 50,000.1 +
+/// 125.00025 = 50,125.10025, rounded up to the 0.1 tick.
+fn ioc_buy() -> Decimal {
+    Decimal::new(501_252, 1)
+}
+
+/// The IOC limit of a sell: the bid 50,000 · 0.9975 = 49,875 (on the grid already).
+fn ioc_sell() -> Decimal {
+    Decimal::from(49_875)
+}
+
 #[test]
 fn passive_target_joins_the_touch_post_only_then_escalates_on_expiry() {
     let mut m = OrderManager::new(SymbolId(0), btc(), OrderConfig::default());
@@ -89,7 +100,7 @@ fn passive_target_joins_the_touch_post_only_then_escalates_on_expiry() {
     );
     assert_eq!(limit.expire_ts, 10 + OrderConfig::default().limit_ttl_ns);
     out.clear();
-    // Half fills, then the rest expires: a market order for the missing half.
+    // Half fills, then the rest expires: an IOC limit order for the missing half.
     m.on_report(
         &fill(&limit, Decimal::new(5, 1), Decimal::new(5, 1)),
         20,
@@ -111,9 +122,16 @@ fn passive_target_joins_the_touch_post_only_then_escalates_on_expiry() {
     m.on_report(&expired, 30, &mut out);
     assert_eq!(out.len(), 1);
     assert_eq!(
-        (out[0].kind, out[0].qty, out[0].ts),
-        (OrderKind::Market, Decimal::new(5, 1), 30)
+        (out[0].kind, out[0].tif, out[0].price, out[0].qty, out[0].ts),
+        (
+            OrderKind::Limit,
+            TimeInForce::Ioc,
+            ioc_buy(),
+            Decimal::new(5, 1),
+            30
+        )
     );
+    assert_eq!(out[0].expire_ts, Nanos::MAX, "an IOC order never rests");
     assert_eq!(m.position(), Decimal::new(5, 1));
     assert!(
         m.order(limit.client_id).is_none(),
@@ -122,7 +140,7 @@ fn passive_target_joins_the_touch_post_only_then_escalates_on_expiry() {
 }
 
 #[test]
-fn a_post_only_refusal_is_replaced_by_a_market_order() {
+fn a_post_only_refusal_is_replaced_by_an_ioc_limit() {
     let mut m = OrderManager::new(SymbolId(0), btc(), OrderConfig::default());
     let mut out = Vec::new();
     m.on_intent(&intent(10, Decimal::ONE, Urgency::Passive), &mut out);
@@ -139,9 +157,240 @@ fn a_post_only_refusal_is_replaced_by_a_market_order() {
     refused.reason = Some(ReportReason::PostOnly);
     m.on_report(&refused, 20, &mut out);
     assert_eq!(
-        (out.len(), out[0].kind, out[0].qty),
-        (1, OrderKind::Market, Decimal::ONE)
+        (out.len(), out[0].kind, out[0].tif, out[0].price, out[0].qty),
+        (
+            1,
+            OrderKind::Limit,
+            TimeInForce::Ioc,
+            ioc_buy(),
+            Decimal::ONE
+        )
     );
+}
+
+#[test]
+fn an_aggressive_entry_is_an_ioc_limit_beyond_the_far_touch() {
+    let mut m = OrderManager::new(SymbolId(0), btc(), OrderConfig::default());
+    let mut out = Vec::new();
+    m.on_intent(&intent(10, Decimal::ONE, Urgency::Aggressive), &mut out);
+    assert_eq!(out.len(), 1);
+    let buy = out[0];
+    assert_eq!(
+        (buy.side, buy.kind, buy.tif, buy.price, buy.qty),
+        (
+            Side::Buy,
+            OrderKind::Limit,
+            TimeInForce::Ioc,
+            ioc_buy(),
+            Decimal::ONE
+        )
+    );
+    assert!(!buy.reduces_exposure && !buy.reduce_only);
+    // A sell at a bid of 49,999.9: 49,999.9 − 124.99975 = 49,874.90025, down to 49,874.9.
+    let mut m = OrderManager::new(SymbolId(0), btc(), OrderConfig::default());
+    let mut out = Vec::new();
+    let short = OrderIntent {
+        bid: Decimal::new(499_999, 1),
+        ..intent(10, -Decimal::ONE, Urgency::Aggressive)
+    };
+    m.on_intent(&short, &mut out);
+    assert_eq!(
+        (out[0].side, out[0].kind, out[0].tif, out[0].price),
+        (
+            Side::Sell,
+            OrderKind::Limit,
+            TimeInForce::Ioc,
+            Decimal::new(498_749, 1)
+        )
+    );
+    // A wider cap: 50,000.1 · 1.01 = 50,000.1 + 500.001 = 50,500.101, up to 50,500.2.
+    let wide = OrderConfig {
+        ioc_slippage_bps: 100,
+        ..OrderConfig::default()
+    };
+    let mut m = OrderManager::new(SymbolId(0), btc(), wide);
+    let mut out = Vec::new();
+    m.on_intent(&intent(10, Decimal::ONE, Urgency::Aggressive), &mut out);
+    assert_eq!(out[0].price, Decimal::new(505_002, 1));
+}
+
+#[test]
+fn an_ioc_remainder_is_sent_again_at_the_next_epoch() {
+    let mut m = OrderManager::new(SymbolId(0), btc(), OrderConfig::default());
+    let mut out = Vec::new();
+    m.on_intent(&bracketed(10, Decimal::ONE), &mut out);
+    let ioc = out[0];
+    assert_eq!((ioc.tif, ioc.price), (TimeInForce::Ioc, ioc_buy()));
+    out.clear();
+    let accepted = report(
+        &ioc,
+        ReportStatus::Accepted,
+        Decimal::ZERO,
+        Decimal::ZERO,
+        Decimal::ONE,
+        0,
+    );
+    m.on_report(&accepted, 11, &mut out);
+    // 0.4 fills at 50,000: the bracket goes on for 0.4 at 49,500 / 51,000.
+    m.on_report(
+        &fill(&ioc, Decimal::new(4, 1), Decimal::new(6, 1)),
+        12,
+        &mut out,
+    );
+    assert_eq!(out.len(), 2, "{out:?}");
+    let (stop, tp) = (out[0], out[1]);
+    assert_eq!(
+        (stop.kind, stop.qty, stop.trigger, tp.qty, tp.trigger),
+        (
+            OrderKind::Stop,
+            Decimal::new(4, 1),
+            Decimal::from(49_500),
+            Decimal::new(4, 1),
+            Decimal::from(51_000)
+        )
+    );
+    out.clear();
+    // The venue cancels the other 0.6: nothing goes at once, the bracket stays.
+    let mut rest = report(
+        &ioc,
+        ReportStatus::Cancelled,
+        Decimal::ZERO,
+        Decimal::ZERO,
+        Decimal::ZERO,
+        2,
+    );
+    rest.reason = Some(ReportReason::ImmediateOrCancel);
+    m.on_report(&rest, 13, &mut out);
+    assert!(out.is_empty(), "held until the epoch: {out:?}");
+    assert_eq!(m.position(), Decimal::new(4, 1));
+    assert!(m.order(ioc.client_id).is_none(), "ended");
+    assert_eq!(m.open_orders(), 2, "the bracket's two legs");
+    assert_eq!(
+        m.bracket(),
+        Some((Decimal::from(49_500), Some(Decimal::from(51_000))))
+    );
+    assert_eq!(
+        m.order(stop.client_id).map(|s| s.order.qty),
+        Some(Decimal::new(4, 1))
+    );
+    assert_eq!((m.stats().rejected, m.stats().anomalies), (0, 0));
+    // The cancel, delivered again, changes nothing either.
+    m.on_report(&rest, 14, &mut out);
+    assert!(out.is_empty());
+    // The next epoch sends the missing 0.6, again as an IOC limit.
+    m.on_epoch(1_000, None, &mut out);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        (out[0].kind, out[0].tif, out[0].price, out[0].qty, out[0].ts),
+        (
+            OrderKind::Limit,
+            TimeInForce::Ioc,
+            ioc_buy(),
+            Decimal::new(6, 1),
+            1_000
+        )
+    );
+    out.clear();
+    m.on_epoch(2_000, None, &mut out);
+    assert!(out.is_empty(), "the 0.6 is in flight: nothing more");
+}
+
+#[test]
+fn a_fill_or_kill_cancel_ends_the_order_like_an_ioc_one() {
+    let mut m = OrderManager::new(SymbolId(0), btc(), OrderConfig::default());
+    let mut out = Vec::new();
+    m.on_intent(&intent(10, Decimal::ONE, Urgency::Aggressive), &mut out);
+    let sent = out[0];
+    out.clear();
+    // Killed whole, without an acknowledgement first.
+    let mut killed = report(
+        &sent,
+        ReportStatus::Cancelled,
+        Decimal::ZERO,
+        Decimal::ZERO,
+        Decimal::ZERO,
+        1,
+    );
+    killed.reason = Some(ReportReason::FillOrKill);
+    m.on_report(&killed, 20, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    assert_eq!((m.position(), m.open_orders()), (Decimal::ZERO, 0));
+    assert_eq!((m.stats().rejected, m.stats().anomalies), (0, 0));
+    // A new target is a new decision, with its own quote: it lifts the hold.
+    m.on_intent(&intent(30, Decimal::ONE, Urgency::Aggressive), &mut out);
+    assert_eq!(
+        (out.len(), out[0].tif, out[0].qty),
+        (1, TimeInForce::Ioc, Decimal::ONE)
+    );
+}
+
+#[test]
+fn an_ioc_order_in_flight_is_not_cancelled_as_too_slow() {
+    let mut m = OrderManager::new(SymbolId(0), btc(), OrderConfig::default());
+    let mut out = Vec::new();
+    m.on_intent(&intent(10, Decimal::ONE, Urgency::Aggressive), &mut out);
+    out.clear();
+    m.on_intent(&intent(20, Decimal::TWO, Urgency::Aggressive), &mut out);
+    assert_eq!(out.len(), 1, "{out:?}");
+    assert_eq!(
+        (out[0].action, out[0].tif, out[0].qty),
+        (OrderAction::New, TimeInForce::Ioc, Decimal::ONE)
+    );
+}
+
+#[test]
+fn emergency_flattens_with_a_market_order_even_while_iocs_are_held() {
+    let mut m = OrderManager::new(SymbolId(0), btc(), OrderConfig::default());
+    let mut out = Vec::new();
+    m.on_intent(&intent(10, Decimal::ONE, Urgency::Aggressive), &mut out);
+    let ioc = out[0];
+    out.clear();
+    m.on_report(
+        &fill(&ioc, Decimal::new(4, 1), Decimal::new(6, 1)),
+        20,
+        &mut out,
+    );
+    let mut rest = report(
+        &ioc,
+        ReportStatus::Cancelled,
+        Decimal::ZERO,
+        Decimal::ZERO,
+        Decimal::ZERO,
+        2,
+    );
+    rest.reason = Some(ReportReason::ImmediateOrCancel);
+    m.on_report(&rest, 21, &mut out);
+    assert!(out.is_empty());
+    m.set_mode(Mode::Emergency, 30, &mut out);
+    assert_eq!(out.len(), 1, "{out:?}");
+    let flat = out[0];
+    assert_eq!(
+        (
+            flat.side,
+            flat.kind,
+            flat.tif,
+            flat.qty,
+            flat.reduces_exposure
+        ),
+        (
+            Side::Sell,
+            OrderKind::Market,
+            TimeInForce::Gtc,
+            Decimal::new(4, 1),
+            true
+        )
+    );
+    out.clear();
+    // An aggressive target in Emergency is flat too: the market order covers it.
+    m.on_intent(&intent(40, Decimal::ONE, Urgency::Aggressive), &mut out);
+    m.on_epoch(1_000, None, &mut out);
+    assert!(out.is_empty(), "{out:?}");
+    m.on_report(
+        &fill(&flat, Decimal::new(4, 1), Decimal::ZERO),
+        50,
+        &mut out,
+    );
+    assert_eq!((m.position(), m.open_orders()), (Decimal::ZERO, 0));
 }
 
 #[test]
@@ -193,8 +442,20 @@ fn reversal_cancels_and_never_exceeds_the_limit() {
     assert_eq!(out[0].action, OrderAction::Cancel);
     assert_eq!(out[0].client_id, first.client_id);
     assert_eq!(
-        (out[1].side, out[1].kind, out[1].qty),
-        (Side::Sell, OrderKind::Market, Decimal::TWO)
+        (
+            out[1].side,
+            out[1].kind,
+            out[1].tif,
+            out[1].price,
+            out[1].qty
+        ),
+        (
+            Side::Sell,
+            OrderKind::Limit,
+            TimeInForce::Ioc,
+            ioc_sell(),
+            Decimal::TWO
+        )
     );
     assert!(!out[1].reduces_exposure);
 }
@@ -329,7 +590,7 @@ fn a_stop_fill_stands_aside_until_the_next_intent() {
     m.on_intent(&bracketed(2_000, Decimal::ONE), &mut out);
     assert!(out
         .iter()
-        .any(|o| o.action == OrderAction::New && o.kind == OrderKind::Market));
+        .any(|o| o.action == OrderAction::New && o.tif == TimeInForce::Ioc));
 }
 
 #[test]
@@ -390,19 +651,20 @@ fn a_pre_trade_refusal_holds_new_exposure_for_the_backoff() {
 }
 
 proptest! {
-    /// Whatever the targets and fills, position plus every open order towards the
-    /// target stays within the limit on both sides, every order is on the lot grid,
-    /// and the position is the sum of the fills.
+    /// Whatever the targets and fills (IOC and FOK cancellations among them), position
+    /// plus every open order towards the target stays within the limit on both sides,
+    /// every order is on the lot grid, every IOC limit at the capped price, no FOK is
+    /// ever sent, and the position is the sum of the fills.
     #[test]
     fn exposure_stays_within_the_limit(
-        steps in proptest::collection::vec((-30i64..=30, any::<bool>(), 0u8..4, any::<bool>()), 1..60)
+        steps in proptest::collection::vec((-30i64..=30, any::<bool>(), 0u8..6, any::<bool>(), any::<bool>()), 1..60)
     ) {
         let mut m = OrderManager::new(SymbolId(0), btc(), OrderConfig::default());
         let mut out = Vec::new();
         let mut ts = 0;
         let mut filled = Decimal::ZERO;
         let mut events = 0u32;
-        for (target, aggressive, action, bracket) in steps {
+        for (target, aggressive, action, bracket, epoch) in steps {
             ts += 10;
             let urgency = if aggressive { Urgency::Aggressive } else { Urgency::Passive };
             let before = out.len();
@@ -411,23 +673,42 @@ proptest! {
             // Fill, partially fill or expire the newest open order towards the target.
             let newest = m.open.iter().filter(|(_, o)| o.role == Role::Target).map(|(&id, o)| (id, o.state.order, o.state.leaves)).next_back();
             if let Some((_, order, leaves)) = newest {
-                let report = match action {
-                    0 => fill(&order, leaves, Decimal::ZERO),
-                    1 => {
-                        let half = btc().floor_qty(leaves / Decimal::TWO);
-                        fill(&order, half, leaves - half)
-                    }
-                    2 => report(&order, ReportStatus::Expired, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, 1),
-                    _ => report(&order, ReportStatus::Accepted, Decimal::ZERO, Decimal::ZERO, leaves, 0),
+                let half = btc().floor_qty(leaves / Decimal::TWO);
+                let cancelled = |reason| ExecutionReport {
+                    reason: Some(reason),
+                    ..report(&order, ReportStatus::Cancelled, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, 1)
                 };
-                // Each report its own event number, as the venue counts them.
-                events += 1;
-                let report = ExecutionReport { event: events, ..report };
-                filled += report.side.sign() * report.fill_qty;
-                m.on_report(&report, ts + 5, &mut out);
+                let reports = match action {
+                    0 => vec![fill(&order, leaves, Decimal::ZERO)],
+                    1 => vec![fill(&order, half, leaves - half)],
+                    2 => vec![report(&order, ReportStatus::Expired, Decimal::ZERO, Decimal::ZERO, Decimal::ZERO, 1)],
+                    3 => vec![report(&order, ReportStatus::Accepted, Decimal::ZERO, Decimal::ZERO, leaves, 0)],
+                    // An IOC order takes half, the rest is cancelled (as the venue does
+                    // whatever the order's time in force: the manager must cope).
+                    4 => vec![
+                        fill(&order, half, leaves - half),
+                        cancelled(ReportReason::ImmediateOrCancel),
+                    ],
+                    _ => vec![cancelled(ReportReason::FillOrKill)],
+                };
+                for report in reports {
+                    // Each report its own event number, as the venue counts them.
+                    events += 1;
+                    let report = ExecutionReport { event: events, ..report };
+                    filled += report.side.sign() * report.fill_qty;
+                    m.on_report(&report, ts + 5, &mut out);
+                }
+            }
+            if epoch {
+                m.on_epoch(ts + 7, Some(Decimal::from(50_000)), &mut out);
             }
             for o in &out[before..] {
                 prop_assert!(btc().on_lot(o.qty));
+                prop_assert!(o.tif != TimeInForce::Fok);
+                if o.tif == TimeInForce::Ioc {
+                    let limit = match o.side { Side::Buy => ioc_buy(), Side::Sell => ioc_sell() };
+                    prop_assert_eq!((o.kind, o.price), (OrderKind::Limit, limit));
+                }
             }
             let toward = |side| m.open.values().filter(|o| o.role == Role::Target && o.state.order.side == side).map(|o| o.state.leaves).sum::<Decimal>();
             let (long, short) = (toward(Side::Buy), toward(Side::Sell));

@@ -43,7 +43,7 @@ pub use checks::{
     CheckContext, Missing, OrderType, PreTradeRisk, ProposedOrder, RiskLimits, RiskReject,
 };
 pub use portfolio::{PortfolioView, SymbolExposure};
-pub use sizing::{size, AccountView, RiskConfig, RiskSizer, SizeLimit, Sizing, SizingInput};
+pub use sizing::{size, AccountView, RiskConfig, RiskSizer, SizeLimit, Sizing};
 pub use tiers::{CapitalTiers, Tier, TierChange, TierLimits};
 pub use var::{portfolio_var, PortfolioVar, TailModel, VarEstimate, VarPosition};
 

@@ -69,41 +69,6 @@ impl Default for RiskConfig {
     }
 }
 
-/// What the sizing needs of a signal.
-#[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
-pub struct SizingInput {
-    /// `+1` long, `-1` short, `0` flat.
-    pub direction: i8,
-    /// Fraction of the full size to use, in `[0, 1]` (clamped).
-    pub strength: f64,
-    /// The signal's confidence; from `aggressive_score` the order stage crosses the
-    /// spread.
-    pub confidence: f64,
-    /// Annualised volatility.
-    pub volatility: f64,
-    /// Expected annualised return, signed like a long position's.
-    pub edge: f64,
-    /// Best bid.
-    pub bid: Decimal,
-    /// Best ask.
-    pub ask: Decimal,
-}
-
-impl SizingInput {
-    /// The sizing input of `signal`, whose expected annualised return is `edge`.
-    pub fn new(signal: &Signal, edge: f64) -> Self {
-        Self {
-            direction: signal.direction,
-            strength: signal.strength,
-            confidence: signal.confidence,
-            volatility: signal.volatility,
-            edge,
-            bid: signal.bid,
-            ask: signal.ask,
-        }
-    }
-}
-
 /// The account as the sizing of one symbol sees it.
 #[derive(Debug, Clone, Copy, PartialEq, serde::Serialize)]
 pub struct AccountView {
@@ -161,20 +126,21 @@ pub struct Sizing {
     pub limited_by: SizeLimit,
 }
 
-/// Size `input` for `instrument` (see the [module documentation](self)).
+/// Size `signal` for `instrument` (see the [module documentation](self)).
 ///
 /// # Examples
 /// ```
-/// use bot4_operators::risk::sizing::{size, AccountView, RiskConfig, SizeLimit, SizingInput};
+/// use bot4_operators::risk::sizing::{size, AccountView, RiskConfig, SizeLimit};
 /// use bot4_operators::risk::tiers::TierLimits;
-/// use bot4_schemas::{Decimal, Instrument};
+/// use bot4_schemas::{Decimal, Instrument, Signal, SymbolId};
 /// let btc = Instrument { symbol: "BTC-USDT".into(), tick_size: Decimal::new(1, 1),
 ///     lot_size: Decimal::new(1, 4), min_notional: Decimal::from(5) };
-/// let input = SizingInput { direction: 1, strength: 1.0, confidence: 0.0, volatility: 0.6,
-///     edge: 0.3, bid: Decimal::from(50_000), ask: Decimal::from(50_001) };
+/// let signal = Signal { ts: 0, seq: 0, symbol: SymbolId(0), direction: 1, strength: 1.0,
+///     confidence: 0.0, volatility: 0.6, edge: 0.3, bid: Decimal::from(50_000),
+///     ask: Decimal::from(50_001) };
 /// let account = AccountView { equity: Decimal::from(1_000_000),
 ///     other_gross_exposure: Decimal::ZERO, tier: TierLimits::NONE };
-/// let s = size(&btc, &RiskConfig::default(), &input, &account);
+/// let s = size(&btc, &RiskConfig::default(), &signal, &account);
 /// // Kelly 0.25 · 0.3 / 0.36 = 0.2083 and vol target 0.15 / 0.6 = 0.25: 208,333 USDT,
 /// // capped at 5% of equity: 50,000 / 50,001 = 0.99998 → 0.9999 BTC.
 /// assert_eq!((s.target, s.limited_by), (Decimal::new(9999, 4), SizeLimit::Concentration));
@@ -182,10 +148,10 @@ pub struct Sizing {
 pub fn size(
     instrument: &Instrument,
     config: &RiskConfig,
-    input: &SizingInput,
+    signal: &Signal,
     account: &AccountView,
 ) -> Sizing {
-    let urgency = if input.confidence.abs() >= config.aggressive_score || input.direction == 0 {
+    let urgency = if signal.confidence.abs() >= config.aggressive_score || signal.direction == 0 {
         Urgency::Aggressive
     } else {
         Urgency::Passive
@@ -196,10 +162,10 @@ pub fn size(
         urgency,
         limited_by,
     };
-    let price = if input.direction >= 0 {
-        input.ask
+    let price = if signal.direction >= 0 {
+        signal.ask
     } else {
-        input.bid
+        signal.bid
     };
     let equity = account.equity;
     if price <= Decimal::ZERO
@@ -213,30 +179,30 @@ pub fn size(
     };
     // The caps are valued at the higher touch whatever the side, so that the quantity
     // also fits them at the mid, where the pre-trade checks value it.
-    let max_position = instrument.floor_qty(cap / input.ask.max(input.bid));
-    if input.direction == 0 {
+    let max_position = instrument.floor_qty(cap / signal.ask.max(signal.bid));
+    if signal.direction == 0 {
         return zero(SizeLimit::NoBet, max_position);
     }
-    let sigma = input.volatility.max(config.volatility_floor);
-    let valid = input.volatility.is_finite()
+    let sigma = signal.volatility.max(config.volatility_floor);
+    let valid = signal.volatility.is_finite()
         && sigma > 0.0
-        && input.edge.is_finite()
-        && input.strength.is_finite();
+        && signal.edge.is_finite()
+        && signal.strength.is_finite();
     if !valid {
         return zero(SizeLimit::InvalidState, max_position);
     }
-    let direction = f64::from(input.direction.signum());
-    if input.edge * direction <= 0.0 {
+    let direction = f64::from(signal.direction.signum());
+    if signal.edge * direction <= 0.0 {
         return zero(SizeLimit::NoBet, max_position);
     }
-    let kelly = config.kelly_fraction * input.edge.abs() / (sigma * sigma);
+    let kelly = config.kelly_fraction * signal.edge.abs() / (sigma * sigma);
     let vol_target = config.target_volatility / sigma;
     let (leverage, mut limited_by) = if kelly <= vol_target {
         (kelly, SizeLimit::Kelly)
     } else {
         (vol_target, SizeLimit::VolatilityTarget)
     };
-    let leverage = leverage * input.strength.clamp(0.0, 1.0) * account.tier.risk_scale;
+    let leverage = leverage * signal.strength.clamp(0.0, 1.0) * account.tier.risk_scale;
     let (Some(equity_f), Some(price_f)) = (equity.to_f64(), price.to_f64()) else {
         return zero(SizeLimit::InvalidState, max_position);
     };
@@ -320,29 +286,30 @@ impl RiskSizer {
         &self.config
     }
 
-    /// Size `input` given `account`; the sizing if the target changed since the last
+    /// Size `signal` given `account`; the sizing if the target changed since the last
     /// one reported.
     ///
     /// # Examples
     /// ```
-    /// use bot4_operators::risk::sizing::{AccountView, RiskConfig, RiskSizer, SizingInput};
+    /// use bot4_operators::risk::sizing::{AccountView, RiskConfig, RiskSizer};
     /// use bot4_operators::risk::tiers::TierLimits;
-    /// use bot4_schemas::{Decimal, Instrument};
+    /// use bot4_schemas::{Decimal, Instrument, Signal, SymbolId};
     /// let eth = Instrument { symbol: "ETH-USDT".into(), tick_size: Decimal::new(1, 2),
     ///     lot_size: Decimal::new(1, 3), min_notional: Decimal::from(5) };
     /// let mut sizer = RiskSizer::new(eth, RiskConfig::default());
     /// let account = AccountView { equity: Decimal::from(100_000),
     ///     other_gross_exposure: Decimal::ZERO, tier: TierLimits::NONE };
-    /// let input = SizingInput { direction: -1, strength: 0.5, confidence: 0.0, volatility: 0.5,
-    ///     edge: -0.1, bid: Decimal::from(2_000), ask: Decimal::from(2_001) };
+    /// let signal = Signal { ts: 0, seq: 0, symbol: SymbolId(1), direction: -1, strength: 0.5,
+    ///     confidence: 0.0, volatility: 0.5, edge: -0.1, bid: Decimal::from(2_000),
+    ///     ask: Decimal::from(2_001) };
     /// // Kelly 0.25 · 0.1 / 0.25 = 0.1, vol target 0.3: 0.1 · 0.5 · 100,000 = 5,000 USDT,
     /// // which is the 5% concentration cap, valued at the higher touch: 5,000 / 2,001 =
     /// // 2.4987…, 2.498 ETH short.
-    /// assert_eq!(sizer.update(&input, &account).unwrap().target, Decimal::new(-2498, 3));
-    /// assert!(sizer.update(&input, &account).is_none());
+    /// assert_eq!(sizer.update(&signal, &account).unwrap().target, Decimal::new(-2498, 3));
+    /// assert!(sizer.update(&signal, &account).is_none());
     /// ```
-    pub fn update(&mut self, input: &SizingInput, account: &AccountView) -> Option<Sizing> {
-        let sizing = size(&self.instrument, &self.config, input, account);
+    pub fn update(&mut self, signal: &Signal, account: &AccountView) -> Option<Sizing> {
+        let sizing = size(&self.instrument, &self.config, signal, account);
         if self.last_target == Some(sizing.target) {
             return None;
         }

@@ -24,7 +24,8 @@
 //!
 //! Preservation halves every size and leverage after a loss of three quarters of the
 //! starting capital; growth keeps the per-symbol fractions and spreads the larger
-//! account over more symbols. Each enables the strategy `bar_signal`.
+//! account over more symbols. Each enables the strategy `bar_signal`; a tier that does
+//! not enable a strategy scales its risk to zero ([`Tier::limits_for`]).
 
 use std::collections::BTreeSet;
 
@@ -77,7 +78,7 @@ impl Default for TierLimits {
 }
 
 /// One capital tier.
-#[derive(Debug, Clone, PartialEq, serde::Serialize)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct Tier {
     /// Its name, as recorded in [`TierChange`]s.
     pub name: String,
@@ -103,6 +104,27 @@ impl Tier {
             concentration: self.concentration,
             max_leverage: self.max_leverage,
             max_symbols: self.max_symbols,
+        }
+    }
+
+    /// What it does to `strategy`: [`Tier::limits`], with the risk scaled to zero when
+    /// the tier does not enable the strategy, so that its desks close what they hold
+    /// and open nothing.
+    ///
+    /// # Examples
+    /// ```
+    /// use bot4_operators::risk::tiers::default_tiers;
+    /// assert_eq!(default_tiers()[1].limits_for("bar_signal").risk_scale, 1.0);
+    /// assert_eq!(default_tiers()[1].limits_for("martingale").risk_scale, 0.0);
+    /// ```
+    pub fn limits_for(&self, strategy: &str) -> TierLimits {
+        TierLimits {
+            risk_scale: if self.enables(strategy) {
+                self.risk_scale
+            } else {
+                0.0
+            },
+            ..self.limits()
         }
     }
 

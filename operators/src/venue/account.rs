@@ -10,18 +10,41 @@ use super::gateway::DAY;
 /// Days in the fee tier's rolling volume.
 const WINDOW_DAYS: usize = 30;
 
-/// Our quote volume in each of the last 30 event-time days.
+/// Our quote volume in each of the last 30 event-time days (UTC days since the epoch):
+/// what a fee tier is picked by. The venue keeps one per symbol; the safety watch keeps
+/// one per symbol of the whole account, for [`SymbolVenue::set_other_volume`].
 ///
 /// Invariant: `total` is the sum of `volumes`; slot `d mod 30` holds day `days[slot]`.
+///
+/// # Examples
+/// ```
+/// use bot4_operators::venue::RollingVolume;
+/// use rust_decimal::Decimal;
+/// const DAY: i64 = 86_400_000_000_000;
+/// let mut v = RollingVolume::new();
+/// v.add_at(0, Decimal::from(100));
+/// v.add_at(29 * DAY, Decimal::from(5));
+/// assert_eq!(v.total_as_of_ts(29 * DAY), Decimal::from(105));
+/// assert_eq!(v.total_as_of_ts(30 * DAY), Decimal::from(5)); // day 0 has left the window
+/// ```
+///
+/// [`SymbolVenue::set_other_volume`]: super::SymbolVenue::set_other_volume
 #[derive(Debug, Clone)]
-struct RollingVolume {
+pub struct RollingVolume {
     days: [i64; WINDOW_DAYS],
     volumes: [Decimal; WINDOW_DAYS],
     total: Decimal,
 }
 
+impl Default for RollingVolume {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 impl RollingVolume {
-    fn new() -> Self {
+    /// No volume.
+    pub fn new() -> Self {
         Self {
             days: [i64::MIN; WINDOW_DAYS],
             volumes: [Decimal::ZERO; WINDOW_DAYS],
@@ -49,6 +72,16 @@ impl RollingVolume {
             .filter(|&(&d, _)| d != i64::MIN && d > day - WINDOW_DAYS as i64 && d <= day)
             .map(|(_, &v)| v)
             .sum()
+    }
+
+    /// Add `volume` traded at event time `ts`.
+    pub fn add_at(&mut self, ts: Nanos, volume: Decimal) {
+        self.add(ts.div_euclid(DAY), volume);
+    }
+
+    /// The volume of the 30 days up to and including that of `ts`.
+    pub fn total_as_of_ts(&self, ts: Nanos) -> Decimal {
+        self.total_as_of(ts.div_euclid(DAY))
     }
 
     fn add(&mut self, day: i64, volume: Decimal) {

@@ -2,10 +2,11 @@
 //! left of it, the liquidity beyond the touch, and the event-time estimates of daily
 //! volume and volatility behind the impact law.
 //!
-//! Only the touch is in the ticks. Beyond it, [`Book::beyond_touch`] prices what a
-//! marketable order takes past the displayed size on a synthetic square-root curve;
-//! when L2 level updates enter the ticks, a book of levels can answer the same question
-//! by walking them, and nothing else in the venue changes.
+//! The touch is the last quote's. Behind it are the L2 levels depth ticks announced
+//! ([`Depth`](super::ladder::Depth)), which a marketable order walks first; what it
+//! still wants past the deepest known level (or past the touch, on a side without
+//! levels) [`Book::beyond_touch`] prices on a synthetic square-root curve, never better
+//! than the deepest level.
 
 use bot4_schemas::{Instrument, Nanos, Side, TickKind};
 use rust_decimal::prelude::{FromPrimitive, ToPrimitive};
@@ -25,7 +26,8 @@ pub(super) struct Book {
     /// Bid size not yet taken by our sells; ask size not yet taken by our buys.
     pub(super) bid_left: Decimal,
     pub(super) ask_left: Decimal,
-    /// What our orders took beyond the touch since the quote, per side of the book.
+    /// What our orders took beyond the touch since the quote, per side of the book:
+    /// of the known levels and on the curve.
     bid_walked: Decimal,
     ask_walked: Decimal,
 }
@@ -73,17 +75,19 @@ impl Book {
     }
 
     /// Up to `qty` for an order on `taker` side past the displayed size, no worse than
-    /// `limit`: the quantity that fills and its price, if any.
+    /// `limit`: the quantity that fills and its price, if any. `deepest` is the price of
+    /// the deepest known level on that side, if any.
     ///
-    /// The synthetic curve: with `W` already taken beyond the touch since the quote,
-    /// `q` more fill at `touch · (1 ± Y·σ_d·√((W + q)/V))` (+ for buys), rounded to the
-    /// tick grid away from the order. A limit caps `q` where that price reaches it,
-    /// floored to the lot grid.
+    /// The synthetic curve: with `W` taken beyond the touch since the quote (of the
+    /// levels and on the curve), `q` more fill at `touch · (1 ± Y·σ_d·√((W + q)/V))` (+
+    /// for buys), rounded to the tick grid away from the order, and no better than
+    /// `deepest`. A limit caps `q` where the curve reaches it, floored to the lot grid.
     pub(super) fn beyond_touch(
         &self,
         taker: Side,
         qty: Decimal,
         limit: Option<Decimal>,
+        deepest: Option<Decimal>,
         curve: &SqrtImpact,
         instrument: &Instrument,
     ) -> Option<(Decimal, Decimal)> {
@@ -116,8 +120,13 @@ impl Book {
         }
         let frac = Decimal::from_f64(frac)?;
         let price = match taker {
-            Side::Buy => instrument.round_price(touch * (Decimal::ONE + frac), true),
-            Side::Sell => instrument.round_price(touch * (Decimal::ONE - frac), false),
+            Side::Buy => instrument
+                .round_price(touch * (Decimal::ONE + frac), true)
+                .max(deepest.unwrap_or(Decimal::ZERO)),
+            Side::Sell => {
+                let price = instrument.round_price(touch * (Decimal::ONE - frac), false);
+                deepest.map_or(price, |deepest| price.min(deepest))
+            }
         };
         let within = match (taker, limit) {
             (_, None) => true,
@@ -146,10 +155,11 @@ pub(super) struct SqrtImpact {
 
 /// Event-time estimates of the symbol's daily traded volume and daily mid volatility.
 ///
-/// Every tick discounts three sums by `exp(−Δt/τ)` for the time `Δt` since the previous
-/// tick: `S_t += Δt` (time), `S_v += size` on a trade, `S_r += r²` on a quote with the log
-/// return `r` of the mid since the previous quote. Then `V = DAY · S_v/S_t` and
-/// `σ_d = √(DAY · S_r/S_t)`: the exponentially weighted rates, per day.
+/// Every quote and trade discounts three sums by `exp(−Δt/τ)` for the time `Δt` since
+/// the previous one: `S_t += Δt` (time), `S_v += size` on a trade, `S_r += r²` on a quote
+/// with the log return `r` of the mid since the previous quote. Then `V = DAY · S_v/S_t`
+/// and `σ_d = √(DAY · S_r/S_t)`: the exponentially weighted rates, per day. Depth ticks
+/// are not seen.
 #[derive(Debug, Clone)]
 pub(super) struct Estimates {
     config: EstimateConfig,
@@ -176,7 +186,12 @@ impl Estimates {
         }
     }
 
+    /// Depth ticks are not seen: the estimates of a feed are the same with or without
+    /// its L2 updates.
     pub(super) fn on_tick(&mut self, ts: Nanos, kind: &TickKind) {
+        if matches!(kind, TickKind::Depth { .. }) {
+            return;
+        }
         if self.first.is_none() {
             self.first = Some(ts);
             self.last = ts;
@@ -206,6 +221,8 @@ impl Estimates {
                 self.volume += size.to_f64().unwrap_or(0.0).max(0.0);
                 self.trades = self.trades.saturating_add(1);
             }
+            // Not seen: returned above.
+            TickKind::Depth { .. } => {}
         }
     }
 

@@ -11,6 +11,7 @@ use super::account::Account;
 use super::book::{Book, Estimates, SqrtImpact};
 use super::config::{SelfTradePrevention, VenueConfig};
 use super::gateway::Refusal;
+use super::ladder::Depth;
 use super::queue::{Execution, Fired, Queue, Working};
 use super::SymbolVenue;
 
@@ -21,6 +22,8 @@ pub(super) struct Exchange {
     pub(super) config: VenueConfig,
     /// `None` until the first quote.
     pub(super) book: Option<Book>,
+    /// The levels behind the touch.
+    pub(super) depth: Depth,
     pub(super) estimates: Estimates,
     pub(super) account: Account,
 }
@@ -31,19 +34,15 @@ impl Exchange {
         self.config.impact().and_then(|y| self.estimates.curve(y))
     }
 
-    /// What a marketable order `w` could fill now: `(at the touch, beyond it)` with the
-    /// beyond part's price. A limit order that does not cross the touch gets nothing.
-    fn plan(
-        &self,
-        w: &Working,
-        curve: Option<SqrtImpact>,
-    ) -> (Decimal, Option<(Decimal, Decimal)>) {
+    /// What a marketable order `w` could take now. A limit order that does not cross
+    /// the touch gets nothing.
+    fn plan(&self, w: &Working, curve: Option<SqrtImpact>) -> Plan {
         let Some(book) = self.book else {
-            return (Decimal::ZERO, None);
+            return Plan::default();
         };
         let (touch, left) = book.touch(w.side);
         if touch <= Decimal::ZERO || !(w.market || w.accepts(touch)) {
-            return (Decimal::ZERO, None);
+            return Plan::default();
         }
         let cap = if w.reduce_only {
             self.account.reducible(w.side)
@@ -51,19 +50,36 @@ impl Exchange {
             w.leaves
         };
         let at_touch = w.leaves.min(left).min(cap).max(Decimal::ZERO);
-        let want = (w.leaves.min(cap) - at_touch).max(Decimal::ZERO);
-        let limit = (!w.market).then_some(w.price);
-        let beyond = match curve {
+        let mut want = (w.leaves.min(cap) - at_touch).max(Decimal::ZERO);
+        let mut levels = Decimal::ZERO;
+        for (price, left) in self.depth.beyond(w.side, touch) {
+            if want <= Decimal::ZERO || !(w.market || w.accepts(price)) {
+                break;
+            }
+            let qty = want.min(left).max(Decimal::ZERO);
+            levels += qty;
+            want -= qty;
+        }
+        let past = match curve {
             Some(curve) if want > Decimal::ZERO => {
-                book.beyond_touch(w.side, want, limit, &curve, &self.instrument)
+                let mut walked = book;
+                walked.walk(w.side, levels);
+                let limit = (!w.market).then_some(w.price);
+                let deepest = self.depth.deepest(w.side, touch);
+                walked.beyond_touch(w.side, want, limit, deepest, &curve, &self.instrument)
             }
             _ => None,
         };
-        (at_touch, beyond)
+        Plan {
+            at_touch,
+            levels,
+            past,
+        }
     }
 
-    /// Take liquidity for `w` as taker: the size left at the touch, then (with the
-    /// impact curve) what it wants beyond it.
+    /// Take liquidity for `w` as taker: the size left at the touch, then the known
+    /// levels beyond it in price order, then (with the impact curve) what it still wants
+    /// past them; each a fill of its own.
     pub(super) fn take(
         &mut self,
         w: &mut Working,
@@ -71,29 +87,56 @@ impl Exchange {
         curve: Option<SqrtImpact>,
         out: &mut Vec<ExecutionReport>,
     ) -> Fired {
-        let (at_touch, beyond) = self.plan(w, curve);
+        let plan = self.plan(w, curve);
         let mut fired = Fired::default();
         let Some(book) = self.book.as_mut() else {
             return fired;
         };
-        if at_touch > Decimal::ZERO {
-            let (touch, _) = book.touch(w.side);
-            let fill = Execution {
-                qty: at_touch,
-                price: touch,
-                liquidity: Liquidity::Taker,
-            };
-            let done = w.fill(ts, fill, &mut self.account, &self.config, out);
+        let (touch, _) = book.touch(w.side);
+        let taker = |qty, price| Execution {
+            qty,
+            price,
+            liquidity: Liquidity::Taker,
+        };
+        if plan.at_touch > Decimal::ZERO {
+            let done = w.fill(
+                ts,
+                taker(plan.at_touch, touch),
+                &mut self.account,
+                &self.config,
+                out,
+            );
             book.take_touch(w.side, done.qty);
             fired.merge(done);
         }
-        if let Some((qty, price)) = beyond {
-            let fill = Execution {
-                qty,
-                price,
-                liquidity: Liquidity::Taker,
+        // The plan's level quantity is the first `plan.levels` of the levels in order.
+        let mut levels = plan.levels;
+        while levels > Decimal::ZERO && !w.done {
+            let Some((price, left)) = self
+                .depth
+                .beyond(w.side, touch)
+                .find(|&(_, left)| left > Decimal::ZERO)
+            else {
+                break;
             };
-            let done = w.fill(ts, fill, &mut self.account, &self.config, out);
+            debug_assert!(w.market || w.accepts(price), "the plan stops at the limit");
+            let done = w.fill(
+                ts,
+                taker(levels.min(left), price),
+                &mut self.account,
+                &self.config,
+                out,
+            );
+            if done.qty <= Decimal::ZERO {
+                break;
+            }
+            self.depth.take(w.side, price, done.qty);
+            book.walk(w.side, done.qty);
+            levels -= done.qty;
+            fired.merge(done);
+        }
+        if let Some((qty, price)) = plan.past {
+            let done = w.fill(ts, taker(qty, price), &mut self.account, &self.config, out);
             book.walk(w.side, done.qty);
             fired.merge(done);
         }
@@ -102,8 +145,8 @@ impl Exchange {
 
     /// How much `w` would fill if it took liquidity now.
     fn fillable(&self, w: &Working, curve: Option<SqrtImpact>) -> Decimal {
-        let (at_touch, beyond) = self.plan(w, curve);
-        at_touch + beyond.map_or(Decimal::ZERO, |(qty, _)| qty)
+        let plan = self.plan(w, curve);
+        plan.at_touch + plan.levels + plan.past.map_or(Decimal::ZERO, |(qty, _)| qty)
     }
 
     /// A quote was just applied: a resting limit order `w` fills as maker at its price if
@@ -145,7 +188,8 @@ impl Exchange {
 
     /// Where a limit order resting now joins the queue at its price: behind the size
     /// left at its own side's touch when it joins there, first when it betters the touch
-    /// (or that side is empty), unknown when it is behind the touch.
+    /// (or that side is empty); behind the touch, behind the size left at its price's
+    /// known level, and unknown without one.
     fn queue_position(&self, w: &Working) -> Option<Decimal> {
         let book = self.book?;
         let (own, left) = match w.side {
@@ -157,9 +201,40 @@ impl Exchange {
         } else if own == w.price {
             Some(left)
         } else {
-            None
+            self.depth.left_at(w.side, w.price)
         }
     }
+
+    /// A depth tick at `price` on `side` was applied: a resting limit order there
+    /// behind its side's touch (or resting before any quote) has at most the new `size`
+    /// ahead of it, and exactly `size` if its place was unknown.
+    pub(super) fn rest_on_depth(&self, w: &mut Working, price: Decimal, size: Decimal) {
+        if w.done || w.market || w.price != price {
+            return;
+        }
+        let own = self.book.map(|b| match w.side {
+            Side::Buy => b.bid,
+            Side::Sell => b.ask,
+        });
+        let at_or_better = |own: Decimal| match w.side {
+            Side::Buy => w.price >= own,
+            Side::Sell => w.price <= own,
+        };
+        if own.is_some_and(|own| own <= Decimal::ZERO || at_or_better(own)) {
+            return;
+        }
+        let size = size.max(Decimal::ZERO);
+        w.ahead = Some(w.ahead.map_or(size, |a| a.min(size)));
+    }
+}
+
+/// What a marketable order can take now: at the touch, of the known levels beyond it,
+/// and past them on the curve (quantity and price).
+#[derive(Debug, Clone, Copy, Default)]
+struct Plan {
+    at_touch: Decimal,
+    levels: Decimal,
+    past: Option<(Decimal, Decimal)>,
 }
 
 impl Refusal {

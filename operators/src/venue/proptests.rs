@@ -1,6 +1,6 @@
-//! Property tests of the venue on random quote and trade streams with random orders of
-//! every kind, time in force and flag, under each self-trade policy, with random
-//! latencies, a tight rate limit, an outage and impact fills.
+//! Property tests of the venue on random quote, trade and depth streams with random
+//! orders of every kind, time in force and flag, under each self-trade policy, with
+//! random latencies, a tight rate limit, an outage and impact fills.
 
 use std::collections::BTreeMap;
 
@@ -33,6 +33,13 @@ enum Step {
         price_halves: i64,
         size: i64,
         buy: bool,
+    },
+    /// An L2 level update, on either side of the quote or through it; size 0 removes.
+    Depth {
+        dt: Nanos,
+        bid: bool,
+        price_halves: i64,
+        size: i64,
     },
     New {
         buy: bool,
@@ -79,6 +86,8 @@ fn arb_step() -> impl Strategy<Value = Step> {
         3 => (0i64..15, 188i64..214, 1i64..30, any::<bool>()).prop_map(
             |(dt, price_halves, size, buy)| Step::Trade { dt, price_halves, size, buy }
         ),
+        3 => (0i64..15, any::<bool>(), 182i64..222, prop_oneof![1 => Just(0i64), 3 => 1i64..40])
+            .prop_map(|(dt, bid, price_halves, size)| Step::Depth { dt, bid, price_halves, size }),
         4 => (
             any::<bool>(),
             kind,
@@ -168,6 +177,89 @@ struct Session {
     reports: Vec<ExecutionReport>,
     open_orders: usize,
     position: Decimal,
+    /// Taker fills beyond the touch at a price the known levels do not allow.
+    off_ladder: Vec<String>,
+}
+
+/// A naive book of the ticks: the last quote's touch and every level announced since,
+/// pruned by quotes at or through their touch.
+#[derive(Debug, Clone, Default)]
+struct Levels {
+    bid: Decimal,
+    ask: Decimal,
+    bids: BTreeMap<Decimal, Decimal>,
+    asks: BTreeMap<Decimal, Decimal>,
+}
+
+impl Levels {
+    fn apply(&mut self, kind: &TickKind) {
+        match *kind {
+            TickKind::Quote { bid, ask, .. } => {
+                (self.bid, self.ask) = (bid, ask);
+                if bid > Decimal::ZERO {
+                    self.bids.retain(|&p, _| p < bid);
+                }
+                if ask > Decimal::ZERO {
+                    self.asks.retain(|&p, _| p > ask);
+                }
+            }
+            TickKind::Depth { side, price, size } => {
+                let levels = match side {
+                    Side::Buy => &mut self.bids,
+                    Side::Sell => &mut self.asks,
+                };
+                if size > Decimal::ZERO {
+                    levels.insert(price, size);
+                } else {
+                    levels.remove(&price);
+                }
+            }
+            TickKind::Trade { .. } => {}
+        }
+    }
+
+    /// A taker fill is at the touch or beyond it; beyond it, on a side with levels
+    /// behind the touch, at one of their prices or no better than the deepest.
+    fn check_taker(&self, r: &ExecutionReport) -> Result<(), String> {
+        let p = r.fill_price;
+        let (touch, behind): (Decimal, Vec<Decimal>) = match r.side {
+            Side::Buy => (
+                self.ask,
+                self.asks
+                    .keys()
+                    .copied()
+                    .filter(|&l| l > self.ask)
+                    .collect(),
+            ),
+            Side::Sell => (
+                self.bid,
+                self.bids
+                    .keys()
+                    .copied()
+                    .filter(|&l| l < self.bid)
+                    .collect(),
+            ),
+        };
+        let worse = |a: Decimal, b: Decimal| match r.side {
+            Side::Buy => a >= b,
+            Side::Sell => a <= b,
+        };
+        if !worse(p, touch) {
+            return Err(format!(
+                "taker fill at {p} better than the touch {touch}: {r:?}"
+            ));
+        }
+        let deepest = match r.side {
+            Side::Buy => behind.iter().max(),
+            Side::Sell => behind.iter().min(),
+        };
+        match deepest {
+            Some(&deepest) if p != touch && !behind.contains(&p) && !worse(p, deepest) => Err(
+                format!("taker fill at {p} off the levels {behind:?} (touch {touch}): {r:?}"),
+            ),
+            _ => Ok(()),
+        }
+    }
 }
 
 fn run(steps: &[Step], seed: u64, policy: SelfTradePrevention) -> Session {
@@ -181,9 +273,11 @@ fn run(steps: &[Step], seed: u64, policy: SelfTradePrevention) -> Session {
         reports: Vec::new(),
         open_orders: 0,
         position: Decimal::ZERO,
+        off_ladder: Vec::new(),
     };
     let (mut now, mut seq) = (0, 0);
-    let mut tick = |dt: Nanos, kind: TickKind, venue: &mut SymbolVenue, out: &mut Vec<_>| {
+    let mut levels = Levels::default();
+    let mut tick = |dt: Nanos, kind: TickKind, venue: &mut SymbolVenue, session: &mut Session| {
         now += dt;
         seq += 1;
         let tick = Tick {
@@ -192,7 +286,19 @@ fn run(steps: &[Step], seed: u64, policy: SelfTradePrevention) -> Session {
             symbol: SymbolId(0),
             kind,
         };
-        venue.on_tick(&tick, out);
+        let from = session.reports.len();
+        let before = levels.clone();
+        venue.on_tick(&tick, &mut session.reports);
+        levels.apply(&kind);
+        for r in &session.reports[from..] {
+            if r.liquidity == Some(Liquidity::Taker) {
+                // What arrived before the tick saw the book before it.
+                let seen = if r.ts < now { &before } else { &levels };
+                if let Err(e) = seen.check_taker(r) {
+                    session.off_ladder.push(e);
+                }
+            }
+        }
         now
     };
     let mut decided = 0;
@@ -216,7 +322,7 @@ fn run(steps: &[Step], seed: u64, policy: SelfTradePrevention) -> Session {
                     ask: Decimal::new((bid_halves + spread_halves) * 5, 1),
                     ask_size: Decimal::new(ask_size * 5, 2),
                 };
-                decided = tick(dt, kind, &mut venue, &mut session.reports);
+                decided = tick(dt, kind, &mut venue, &mut session);
             }
             Step::Trade {
                 dt,
@@ -229,7 +335,20 @@ fn run(steps: &[Step], seed: u64, policy: SelfTradePrevention) -> Session {
                     size: Decimal::new(size * 5, 2),
                     aggressor: if buy { Side::Buy } else { Side::Sell },
                 };
-                decided = tick(dt, kind, &mut venue, &mut session.reports);
+                decided = tick(dt, kind, &mut venue, &mut session);
+            }
+            Step::Depth {
+                dt,
+                bid,
+                price_halves,
+                size,
+            } => {
+                let kind = TickKind::Depth {
+                    side: if bid { Side::Buy } else { Side::Sell },
+                    price: Decimal::new(price_halves * 5, 1),
+                    size: Decimal::new(size * 5, 2),
+                };
+                decided = tick(dt, kind, &mut venue, &mut session);
             }
             Step::New {
                 buy,
@@ -530,6 +649,7 @@ proptest! {
         }
         prop_assert_eq!(session.open_orders, still_open);
         check_session(&session)?;
+        prop_assert!(session.off_ladder.is_empty(), "{:?}", session.off_ladder);
 
         let again = run(&steps, seed, policy);
         prop_assert_eq!(again.reports, session.reports, "not deterministic");

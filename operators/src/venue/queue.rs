@@ -36,7 +36,7 @@ pub(super) struct Working {
     /// Time priority: the order in which orders reached the venue (or triggered).
     pub(super) rank: u64,
     /// The displayed size ahead of a resting limit order at its price; `None` while
-    /// the touch has not reached its price since it rested.
+    /// neither the touch nor a level has shown its price's size since it rested.
     pub(super) ahead: Option<Decimal>,
     /// The last status it was reported in that is not terminal.
     status: ReportStatus,

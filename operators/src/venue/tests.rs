@@ -1,6 +1,6 @@
 //! Hand-computed examples of each venue rule. The basic rules are here, with the
-//! helpers; the order kinds, self-trade prevention, the gateway and the market model
-//! have a file each.
+//! helpers; the order kinds, self-trade prevention, the gateway, the market model and
+//! the L2 levels have a file each.
 
 use bot4_schemas::{
     ExecutionReport, Instrument, Liquidity, Nanos, Order, OrderKind, ReportStatus, Side, SymbolId,
@@ -11,6 +11,7 @@ use rust_decimal::Decimal;
 use super::{FeeTier, Latency, RejectReason, SymbolVenue, VenueConfig};
 use ReportStatus::{Accepted, Cancelled, Expired, Filled, PartiallyFilled, Rejected};
 
+mod depth;
 mod gateway;
 mod kinds;
 mod market;

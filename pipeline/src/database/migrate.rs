@@ -59,6 +59,11 @@ pub const MIGRATIONS: &[(i64, &str, &str)] = &[
         "order_types",
         include_str!("../../../migrations/20261124000009_order_types.sql"),
     ),
+    (
+        20261124000010,
+        "depth_ticks",
+        include_str!("../../../migrations/20261124000010_depth_ticks.sql"),
+    ),
 ];
 
 /// The embedded migrations as sqlx sees them.

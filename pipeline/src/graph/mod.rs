@@ -43,7 +43,7 @@ use bot4_operators::signals::bar_signal::BarSignal;
 use bot4_schemas::{
     AuditEntry, BarFeatures, ControlEvent, Decimal, EpochWidth, EquityPoint, ExecutionReport, Fill,
     Forecast, Order, OrderAction, Position, ReportReason, ReportStatus, RiskPoint, Signal,
-    SymbolRegistry, Tick,
+    SymbolRegistry, Tick, TickKind,
 };
 use timely::dataflow::operators::vec::{Broadcast, Map};
 use timely::dataflow::operators::{Concat, ConnectLoop, Feedback, Probe};
@@ -54,6 +54,7 @@ pub use equity::Totals;
 pub use gate::Gated;
 pub use positions::SymbolEpoch;
 pub use safety::{Fed, PortfolioSettings, View, Watched, TIER_PARAMETER};
+pub use venue::ToVenue;
 
 use crate::config::StrategyConfig;
 use crate::control::StatusBoard;
@@ -111,7 +112,12 @@ pub fn build<'s>(
         ticks.clone(),
         "Features",
         move |symbol| Features::new(symbol, fc),
-        |f, tick, out| out.push(f.update(tick)),
+        // Depth updates are for the venue's book; the features read trades and quotes.
+        |f, tick, out| {
+            if !matches!(tick.kind, TickKind::Depth { .. }) {
+                out.push(f.update(tick));
+            }
+        },
     );
     let bar_features: StreamVec<'s, u64, BarFeatures> = features.clone().flat_map(|f| f.bar);
     let mc = s.model;
@@ -147,7 +153,7 @@ pub fn build<'s>(
     let desked = desks::desk_stage(
         signals.clone(),
         broadcast.clone(),
-        views,
+        views.clone(),
         feedback,
         Arc::clone(&registry),
         s.desk(),
@@ -175,9 +181,12 @@ pub fn build<'s>(
         Gated::Blocked(report) => Some(report),
         Gated::Pass(_) => None,
     });
+    let to_venue = passed
+        .map(ToVenue::Order)
+        .concat(views.clone().map(|v| ToVenue::Volumes(v.volumes)));
     let venue_reports = venue::venue(
         ticks.clone(),
-        passed,
+        to_venue,
         Arc::clone(&registry),
         s.venue.clone(),
         s.seed,
@@ -219,7 +228,8 @@ pub fn build<'s>(
             (b.count > 1).then_some(Watched::Bar(b.bar.symbol, b.bar.end, b.log_return))
         }))
         .concat(tails);
-    let tiers = s.tiers();
+    // `replay` validated the configuration before building the graph.
+    let tiers = s.tiers().expect("the capital tiers were validated");
     let mut values = current_values(&s.orders, &s.safety);
     values.insert(TIER_PARAMETER, tiers.current().name.clone());
     let watch = safety::safety_watch(

@@ -1,7 +1,7 @@
 //! Positions in the graph: fills and marks per symbol, one snapshot per symbol and epoch.
 
 use bot4_operators::positions::PositionBook;
-use bot4_schemas::{ExecutionReport, Position, ReportStatus, SymbolId, Tick};
+use bot4_schemas::{Decimal, ExecutionReport, Position, ReportStatus, SymbolId, Tick};
 use serde::{Deserialize, Serialize};
 use timely::dataflow::channels::pact::Pipeline;
 use timely::dataflow::StreamVec;
@@ -19,6 +19,8 @@ pub struct SymbolEpoch {
     pub orders: u64,
     /// Fills in the epoch.
     pub fills: u64,
+    /// Quote volume filled in the epoch (`Σ price · qty`).
+    pub traded: Decimal,
 }
 
 #[derive(Debug)]
@@ -43,6 +45,7 @@ pub fn positions<'s>(
             ticks: 0,
             orders: 0,
             fills: 0,
+            traded: Decimal::ZERO,
         },
         touched: false,
     };
@@ -60,7 +63,9 @@ pub fn positions<'s>(
                     apply(states.get_or_insert_with(report.symbol, &mut make), report);
                 }
                 let b = states.get_or_insert_with(tick.symbol, &mut make);
-                b.book.mark(tick.ts, tick.reference_price());
+                if let Some(price) = tick.reference_price() {
+                    b.book.mark(tick.ts, price);
+                }
                 b.epoch.ticks += 1;
                 b.touched = true;
             }
@@ -74,6 +79,7 @@ pub fn positions<'s>(
                     b.epoch.ticks = 0;
                     b.epoch.orders = 0;
                     b.epoch.fills = 0;
+                    b.epoch.traded = Decimal::ZERO;
                     b.touched = false;
                 }
             }
@@ -89,5 +95,6 @@ fn apply(b: &mut Book, report: &ExecutionReport) {
     if let Some(fill) = report.fill() {
         b.book.apply_fill(&fill);
         b.epoch.fills += 1;
+        b.epoch.traded += fill.price * fill.qty;
     }
 }

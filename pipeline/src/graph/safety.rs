@@ -16,9 +16,10 @@ use bot4_operators::risk::tiers::{CapitalTiers, TierLimits};
 use bot4_operators::risk::var::{portfolio_var, TailModel, VarPosition, VAR_CONFIDENCE};
 use bot4_operators::safety_triggers::{SafetyTriggers, TriggerConfig};
 use bot4_operators::stats::ewma_correlation::EwmaCorrelation;
+use bot4_operators::venue::RollingVolume;
 use bot4_schemas::{
-    ControlCommand, ControlEvent, ControlSource, EpochWidth, EquityPoint, Nanos, Parameter,
-    Position, RiskPoint, SymbolId, SymbolRegistry,
+    ControlCommand, ControlEvent, ControlSource, Decimal, EpochWidth, EquityPoint, Nanos,
+    Parameter, Position, RiskPoint, SymbolId, SymbolRegistry,
 };
 use rust_decimal::prelude::ToPrimitive;
 use serde::{Deserialize, Serialize};
@@ -29,6 +30,7 @@ use super::keyed::unary_by_epoch;
 use super::portfolio::PortfolioExposure;
 use super::positions::SymbolEpoch;
 use super::Totals;
+use crate::config::StrategyConfig;
 use crate::control::{JobState, PositionStatus, StatusBoard};
 
 /// What the watch learns, per epoch.
@@ -61,6 +63,9 @@ pub struct View {
     pub portfolio: PortfolioView,
     /// The capital tier's limits.
     pub tier: TierLimits,
+    /// Each symbol's quote volume over the 30 days up to the epoch (the symbols that
+    /// traded in them): the account's volume, which picks the venue's fee tier.
+    pub volumes: BTreeMap<SymbolId, Decimal>,
 }
 
 /// What the watch feeds back to the next epoch.
@@ -169,6 +174,7 @@ pub fn safety_watch<'s>(
         EwmaCorrelation::new(registry.len(), correlation_decay, correlation_min_bars);
     let mut bars: BTreeMap<Nanos, Vec<(SymbolId, f64)>> = BTreeMap::new();
     let mut exposure: Option<PortfolioExposure> = None;
+    let mut volumes: BTreeMap<SymbolId, RollingVolume> = BTreeMap::new();
     let mut events = Vec::new();
     let mut tier_seq = 0u64;
     unary_by_epoch(
@@ -201,6 +207,12 @@ pub fn safety_watch<'s>(
                         status.ticks += s.ticks;
                         status.orders += s.orders;
                         status.fills += s.fills;
+                        if !s.traded.is_zero() {
+                            volumes
+                                .entry(s.position.symbol)
+                                .or_default()
+                                .add_at(epoch.epoch_start(t), s.traded);
+                        }
                         status.positions.insert(s.position.symbol, s.position);
                     }
                     Watched::Equity(point) => {
@@ -288,7 +300,12 @@ pub fn safety_watch<'s>(
                 emitted.push(Fed::View(View {
                     ts: now,
                     portfolio,
-                    tier: tiers.current().limits(),
+                    tier: tiers.current().limits_for(StrategyConfig::NAME),
+                    volumes: volumes
+                        .iter()
+                        .map(|(&symbol, v)| (symbol, v.total_as_of_ts(now)))
+                        .filter(|(_, v)| !v.is_zero())
+                        .collect(),
                 }));
             }
             totals.borrow_mut().final_mode = triggers.mode().as_str();

@@ -334,6 +334,11 @@ fn tick(row: Row, registry: &SymbolRegistry) -> Result<Tick, PipelineError> {
                 ask_size,
             }
         }
+        ("depth", Some(price), Some(size), Some(side), ..) => TickKind::Depth {
+            side: Side::parse(&side).ok_or_else(|| bad("unknown side"))?,
+            price,
+            size,
+        },
         _ => return Err(bad("its kind and price columns disagree")),
     };
     Ok(Tick {

@@ -43,6 +43,16 @@
 //! and traded sizes are log-normal in value, on the lot grid, at least the 5 USDT
 //! minimum notional, and a trade never exceeds the size shown at its touch.
 //!
+//! With `depth_levels = L > 0`, a symbol also publishes a depth snapshot every
+//! `depth_interval` of event time, with its first quote at or after the snapshot is due
+//! and at the quote's time: `L` levels behind each touch, one spread apart
+//! (`g = ask − bid` ticks: bids at `bid − k·g`, asks at `ask + k·g`, `k = 1..L`), each
+//! with a log-normal size of median `(1 + k/2)` times the touch's median depth, and a
+//! zero-size update for each level of the previous snapshot that is not in this one.
+//! Between snapshots the levels stand still while the touch moves; a consumer drops the
+//! levels the touch has reached (as the venue does). Depth draws come from their own
+//! streams, so the quotes and trades are the same with or without depth.
+//!
 //! # Symbols
 //!
 //! The universe lists 30 well-known bases against USDT in rough order of liquidity
@@ -59,8 +69,8 @@
 //! All randomness comes from ChaCha8 seeded with the config's seed: stream 0 drives the
 //! market factor and stream `i + 1` the `i`-th symbol of the universe, so a symbol's
 //! draws do not depend on how many others there are. Ticks are emitted step by step,
-//! each step's events sorted by `(ts, symbol, quote before trade)`, and `seq` counts
-//! from 0 in that order.
+//! each step's events sorted by `(ts, symbol, quote before depth before trade)`, and
+//! `seq` counts from 0 in that order.
 
 mod process;
 mod universe;
@@ -75,7 +85,7 @@ use bot4_schemas::{
     Nanos, SchemaError, SymbolId, SymbolRegistry, Tick, TickKind, NANOS_PER_SECOND,
 };
 
-use process::{Component, SymbolProcess};
+use process::{Component, DepthBook, SymbolProcess};
 use universe::{SymbolSpec, MAX_SYMBOLS};
 
 /// Seconds in a (365-day) year, to annualise volatilities.
@@ -96,6 +106,12 @@ const IDIO_JUMPS_PER_DAY: f64 = 1.0;
 const IDIO_JUMP_SIZE: f64 = 6.0;
 /// The highest clock rate: one step per microsecond.
 const MAX_EVENTS_PER_SECOND: f64 = 1e6;
+/// The most book levels behind the touch a depth snapshot publishes per side.
+pub const MAX_DEPTH_LEVELS: usize = 50;
+/// Depth draws use ChaCha8 streams from this one on (`DEPTH_STREAMS + i` for the `i`-th
+/// symbol), apart from the price process's, so that adding depth changes no quote or
+/// trade.
+const DEPTH_STREAMS: u64 = 1 << 32;
 
 /// What to generate.
 ///
@@ -118,10 +134,17 @@ pub struct SyntheticConfig {
     pub seed: u64,
     /// Clock steps per second. Each symbol emits about one tick per step.
     pub events_per_second: f64,
+    /// Book levels behind the touch each side publishes in a depth snapshot (at most
+    /// [`MAX_DEPTH_LEVELS`]); 0: top of book only, no depth ticks.
+    pub depth_levels: usize,
+    /// Event time between a symbol's depth snapshots; each is published with the
+    /// symbol's first quote at or after it is due.
+    pub depth_interval: Nanos,
 }
 
 impl Default for SyntheticConfig {
-    /// 8 symbols for one hour from 2026-01-01T00:00:00Z, seed 1, 2 steps per second.
+    /// 8 symbols for one hour from 2026-01-01T00:00:00Z, seed 1, 2 steps per second, no
+    /// depth (a snapshot every 30 s once `depth_levels` is set).
     fn default() -> Self {
         Self {
             symbols: 8,
@@ -129,6 +152,8 @@ impl Default for SyntheticConfig {
             duration: 3_600 * NANOS_PER_SECOND,
             seed: 1,
             events_per_second: 2.0,
+            depth_levels: 0,
+            depth_interval: 30 * NANOS_PER_SECOND,
         }
     }
 }
@@ -161,6 +186,17 @@ pub enum SyntheticError {
         /// The limit.
         max: f64,
     },
+    /// `depth_levels` is above the supported maximum.
+    #[error("depth levels must be at most {max}, got {requested}")]
+    TooManyDepthLevels {
+        /// What the config asked for.
+        requested: usize,
+        /// The limit.
+        max: usize,
+    },
+    /// `depth_interval` is not positive while depth levels are asked for.
+    #[error("the depth interval must be positive, got {0} ns")]
+    NonPositiveDepthInterval(Nanos),
     /// `start_ts + duration` does not fit in a timestamp.
     #[error("start {start} ns plus duration {duration} ns overflows the timestamp range")]
     TimeOverflow {
@@ -206,7 +242,18 @@ impl SyntheticMarket {
             duration,
             seed,
             events_per_second: rate,
+            depth_levels,
+            depth_interval,
         } = config;
+        if depth_levels > MAX_DEPTH_LEVELS {
+            return Err(SyntheticError::TooManyDepthLevels {
+                requested: depth_levels,
+                max: MAX_DEPTH_LEVELS,
+            });
+        }
+        if depth_levels > 0 && depth_interval <= 0 {
+            return Err(SyntheticError::NonPositiveDepthInterval(depth_interval));
+        }
         if symbols == 0 {
             return Err(SyntheticError::NoSymbols);
         }
@@ -257,6 +304,7 @@ impl SyntheticMarket {
         for index in 0..symbols {
             let mut rng = stream(index as u64 + 1);
             let spec = SymbolSpec::at(index, &mut rng);
+            let depth_rng = stream(DEPTH_STREAMS + index as u64);
             let mut idio = Component::new(
                 spec.idio_vol,
                 step_years,
@@ -264,18 +312,20 @@ impl SyntheticMarket {
                 IDIO_JUMP_SIZE,
             );
             idio.burn_in(BURN_IN_INTERVALS, &mut rng);
-            specs.push((spec, rng, idio));
+            specs.push((spec, rng, idio, depth_rng));
         }
-        let registry = SymbolRegistry::new(specs.iter().map(|(s, _, _)| s.instrument()).collect())?;
+        let registry = SymbolRegistry::new(specs.iter().map(|(s, ..)| s.instrument()).collect())?;
         // The registry orders symbols by name; lay the processes out in id order.
-        specs.sort_by(|(a, _, _), (b, _, _)| a.name.cmp(&b.name));
+        specs.sort_by(|(a, ..), (b, ..)| a.name.cmp(&b.name));
+        let depth = DepthBook::config(depth_levels, depth_interval, start_ts);
         let symbols = specs
             .into_iter()
             .enumerate()
-            .map(|(i, (spec, rng, idio))| {
+            .map(|(i, (spec, rng, idio, depth_rng))| {
                 let id = SymbolId(i as u32);
                 debug_assert_eq!(registry.id(&spec.name), Some(id));
                 SymbolProcess::new(id, &spec, rng, idio, market.long_run())
+                    .with_depth(depth.map(|d| d.build(depth_rng)))
             })
             .collect();
 
@@ -350,9 +400,17 @@ impl SyntheticMarket {
         for symbol in &mut self.symbols {
             symbol.step(factor, market_variance, t0, len, &mut self.pending);
         }
-        // The keys are unique: a symbol's quote and trade in one step have distinct times.
-        self.pending
-            .sort_unstable_by_key(|t| (t.ts, t.symbol, matches!(t.kind, TickKind::Trade { .. })));
+        // A symbol's quote and trade in one step have distinct times; its depth updates
+        // share the quote's time and follow it in the order they were pushed (a stable
+        // sort).
+        self.pending.sort_by_key(|t| {
+            let rank = match t.kind {
+                TickKind::Quote { .. } => 0u8,
+                TickKind::Depth { .. } => 1,
+                TickKind::Trade { .. } => 2,
+            };
+            (t.ts, t.symbol, rank)
+        });
         for tick in &mut self.pending {
             tick.seq = self.next_seq;
             self.next_seq += 1;

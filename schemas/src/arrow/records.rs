@@ -49,9 +49,11 @@ fn parse_urgency(t: &str) -> Option<Urgency> {
 impl ArrowRecord for Tick {
     const NAME: &'static str = "ticks";
 
-    /// `ts`, `symbol`, `kind` (`trade` or `quote`), then `price`, `size`, `side` for
-    /// trades and `bid_price`, `bid_size`, `ask_price`, `ask_size` for quotes (null where
-    /// they do not apply), and `seq`, the tick's place in the run's input.
+    /// `ts`, `symbol`, `kind` (`trade`, `quote` or `depth`), then `price`, `size`, `side`
+    /// for trades (`side` the aggressor) and depth updates (`side` the book side: `buy`
+    /// for a bid level; `size` zero when the level is gone), and `bid_price`, `bid_size`,
+    /// `ask_price`, `ask_size` for quotes (null where they do not apply), and `seq`, the
+    /// tick's place in the run's input.
     fn schema() -> SchemaRef {
         schema(vec![
             ts_field("ts"),
@@ -69,12 +71,15 @@ impl ArrowRecord for Tick {
     }
 
     fn to_batch(rows: &[Self], reg: &SymbolRegistry) -> Result<RecordBatch, SchemaError> {
-        let trade = |t: &Tick| match t.kind {
+        // Trades and depth updates share `price`, `size` and `side` (the aggressor for a
+        // trade, the book side for a level).
+        let level = |t: &Tick| match t.kind {
             TickKind::Trade {
                 price,
                 size,
                 aggressor,
             } => Some((price, size, aggressor)),
+            TickKind::Depth { side, price, size } => Some((price, size, side)),
             TickKind::Quote { .. } => None,
         };
         let quote = |t: &Tick| match t.kind {
@@ -84,20 +89,15 @@ impl ArrowRecord for Tick {
                 ask,
                 ask_size,
             } => Some((bid, bid_size, ask, ask_size)),
-            TickKind::Trade { .. } => None,
+            TickKind::Trade { .. } | TickKind::Depth { .. } => None,
         };
         Writer::new(Self::schema())
             .ts(rows.iter().map(|t| t.ts))
             .symbol(rows.iter().map(|t| t.symbol), reg)
-            .text(rows.iter().map(|t| {
-                Some(match t.kind {
-                    TickKind::Trade { .. } => "trade",
-                    TickKind::Quote { .. } => "quote",
-                })
-            }))
-            .decimal(rows.iter().map(|t| trade(t).map(|x| x.0)))
-            .decimal(rows.iter().map(|t| trade(t).map(|x| x.1)))
-            .text(rows.iter().map(|t| trade(t).map(|x| x.2.as_str())))
+            .text(rows.iter().map(|t| Some(t.kind.as_str())))
+            .decimal(rows.iter().map(|t| level(t).map(|x| x.0)))
+            .decimal(rows.iter().map(|t| level(t).map(|x| x.1)))
+            .text(rows.iter().map(|t| level(t).map(|x| x.2.as_str())))
             .decimal(rows.iter().map(|t| quote(t).map(|x| x.0)))
             .decimal(rows.iter().map(|t| quote(t).map(|x| x.1)))
             .decimal(rows.iter().map(|t| quote(t).map(|x| x.2)))
@@ -107,6 +107,7 @@ impl ArrowRecord for Tick {
     }
 
     /// `kind` may be omitted: a row with a `price` is then a trade, otherwise a quote.
+    /// A depth row needs `side`, and its `size` may be zero.
     /// `side` may be omitted or null for trades whose aggressor is unknown; they then
     /// count as buys.
     /// `seq` may be omitted; rows then number from zero.
@@ -165,21 +166,50 @@ impl ArrowRecord for Tick {
         };
         let mut out = Vec::with_capacity(n);
         for row in 0..n {
-            let is_trade = match &kind {
+            #[derive(PartialEq)]
+            enum Kind {
+                Trade,
+                Quote,
+                Depth,
+            }
+            let which = match &kind {
                 Some(k) => match k[row].as_str() {
-                    "trade" | "t" => true,
-                    "quote" | "q" => false,
+                    "trade" | "t" => Kind::Trade,
+                    "quote" | "q" => Kind::Quote,
+                    "depth" | "d" => Kind::Depth,
                     other => {
                         return Err(SchemaError::BadValue {
                             column: "kind".into(),
                             row,
-                            reason: format!("`{other}` is neither `trade` nor `quote`"),
+                            reason: format!("`{other}` is not `trade`, `quote` or `depth`"),
                         })
                     }
                 },
-                None => price[row].is_some(),
+                None if price[row].is_some() => Kind::Trade,
+                None => Kind::Quote,
             };
-            let kind = if is_trade {
+            let kind = if which == Kind::Depth {
+                let side = side[row].as_deref().ok_or_else(|| missing("side", row))?;
+                let side = Side::parse(side).ok_or_else(|| SchemaError::BadValue {
+                    column: "side".into(),
+                    row,
+                    reason: format!("`{side}` is neither `buy` nor `sell`"),
+                })?;
+                let size = size[row].ok_or_else(|| missing("size", row))?;
+                TickKind::Depth {
+                    side,
+                    price: positive(
+                        "price",
+                        row,
+                        price[row].ok_or_else(|| missing("price", row))?,
+                    )?,
+                    size: if size.is_zero() {
+                        Decimal::ZERO
+                    } else {
+                        positive("size", row, size)?
+                    },
+                }
+            } else if which == Kind::Trade {
                 let aggressor = match side[row].as_deref() {
                     None | Some("") => Side::Buy,
                     Some(s) => Side::parse(s).ok_or_else(|| SchemaError::BadValue {

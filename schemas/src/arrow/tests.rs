@@ -61,11 +61,17 @@ fn tick() -> impl Strategy<Value = Tick> {
                 ask_size,
             }
         });
+    let depth = (
+        side(),
+        pos_dec(),
+        prop_oneof![Just(Decimal::ZERO), pos_dec()],
+    )
+        .prop_map(|(side, price, size)| TickKind::Depth { side, price, size });
     (
         any::<i64>(),
         any::<u64>(),
         symbol(),
-        prop_oneof![trade, quote],
+        prop_oneof![trade, quote, depth],
     )
         .prop_map(|(ts, seq, symbol, kind)| Tick {
             ts,
@@ -353,6 +359,45 @@ fn malformed_tick_batches_name_column_and_row() {
     )]);
     let e = Tick::from_batch(&no_ts, &reg).unwrap_err().to_string();
     assert!(e.contains("missing column `ts`"), "{e}");
+    // A depth row needs its book side, and a size that is zero or positive.
+    let depth = |side: Option<&str>, size: &str| {
+        batch(vec![
+            ("ts", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
+            ("symbol", Arc::new(StringArray::from(vec!["BTC-USDT"]))),
+            ("kind", Arc::new(StringArray::from(vec!["depth"]))),
+            ("price", Arc::new(StringArray::from(vec!["10"]))),
+            ("size", Arc::new(StringArray::from(vec![size]))),
+            ("side", Arc::new(StringArray::from(vec![side]))),
+        ])
+    };
+    let e = Tick::from_batch(&depth(None, "1"), &reg)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("side") && e.contains("row 0"), "{e}");
+    let e = Tick::from_batch(&depth(Some("up"), "1"), &reg)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("side") && e.contains("up"), "{e}");
+    let e = Tick::from_batch(&depth(Some("buy"), "-1"), &reg)
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("size") && e.contains("-1"), "{e}");
+    let gone = Tick::from_batch(&depth(Some("sell"), "0"), &reg).unwrap();
+    assert_eq!(
+        gone[0].kind,
+        TickKind::Depth {
+            side: Side::Sell,
+            price: Decimal::TEN,
+            size: Decimal::ZERO
+        }
+    );
+    let unknown = batch(vec![
+        ("ts", Arc::new(Int64Array::from(vec![1])) as ArrayRef),
+        ("symbol", Arc::new(StringArray::from(vec!["BTC-USDT"]))),
+        ("kind", Arc::new(StringArray::from(vec!["level"]))),
+    ]);
+    let e = Tick::from_batch(&unknown, &reg).unwrap_err().to_string();
+    assert!(e.contains("kind") && e.contains("level"), "{e}");
 }
 
 fn bot4_schemas_source(i: usize) -> crate::ControlSource {

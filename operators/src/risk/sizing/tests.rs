@@ -15,8 +15,11 @@ fn d(x: i64) -> Decimal {
 }
 
 /// A signal at bid 3000 / ask 3001.
-fn input(direction: i8, strength: f64, volatility: f64, edge: f64) -> SizingInput {
-    SizingInput {
+fn input(direction: i8, strength: f64, volatility: f64, edge: f64) -> Signal {
+    Signal {
+        ts: 0,
+        seq: 0,
+        symbol: SymbolId(0),
         direction,
         strength,
         confidence: 0.0,
@@ -44,7 +47,7 @@ fn loose() -> RiskConfig {
     }
 }
 
-fn sized(config: &RiskConfig, i: SizingInput, a: AccountView) -> (Decimal, SizeLimit) {
+fn sized(config: &RiskConfig, i: Signal, a: AccountView) -> (Decimal, SizeLimit) {
     let s = size(&eth(), config, &i, &a);
     (s.target, s.limited_by)
 }
@@ -234,7 +237,7 @@ fn invalid_state_never_makes_a_position() {
         (input(1, 1.0, 0.5, f64::NAN), account(1_000_000, 0)),
         (input(1, 1.0, 0.5, f64::INFINITY), account(1_000_000, 0)),
         (input(1, f64::NAN, 0.5, 0.2), account(1_000_000, 0)),
-        (SizingInput { ask: d(0), ..ok }, account(1_000_000, 0)),
+        (Signal { ask: d(0), ..ok }, account(1_000_000, 0)),
     ];
     for (i, a) in cases {
         assert_eq!(
@@ -275,8 +278,8 @@ prop_compose! {
         bid in 1i64..100_000,
         spread in 0i64..10,
         confidence in 0.0f64..3.0,
-    ) -> SizingInput {
-        SizingInput { direction, strength, confidence, volatility, edge,
+    ) -> Signal {
+        Signal { ts: 0, seq: 0, symbol: SymbolId(0), direction, strength, confidence, volatility, edge,
             bid: Decimal::new(bid, 2), ask: Decimal::new(bid + spread, 2) }
     }
 }
@@ -325,10 +328,10 @@ proptest! {
     fn sizes_are_monotone(i in any_input(), a in any_account(), dv in 0.0f64..1.0, de in 0.0f64..1.0) {
         let config = loose();
         let base = size(&eth(), &config, &i, &a).target.abs();
-        let wilder = SizingInput { volatility: i.volatility + dv, ..i };
+        let wilder = Signal { volatility: i.volatility + dv, ..i };
         prop_assert!(size(&eth(), &config, &wilder, &a).target.abs() <= base);
         if i.edge * f64::from(i.direction) > 0.0 {
-            let stronger = SizingInput { edge: i.edge + de * i.edge.signum(), ..i };
+            let stronger = Signal { edge: i.edge + de * i.edge.signum(), ..i };
             prop_assert!(size(&eth(), &config, &stronger, &a).target.abs() >= base);
         }
     }

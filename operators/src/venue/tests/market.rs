@@ -13,7 +13,7 @@ const DAY: Nanos = 86_400 * SECOND;
 /// A venue with `Y = 0.5` that has seen `seconds + 1` quotes a second apart whose mid
 /// alternates between 100 (99.5 / 100.5) and 101 (100.5 / 101.5), sizes 1, and a trade of
 /// 1 at each quote but the first: `V = 86 400` a day, `σ_d = ln(1.01)·√86 400`.
-fn warmed(seconds: i64) -> SymbolVenue {
+pub(super) fn warmed(seconds: i64) -> SymbolVenue {
     let config = VenueConfig {
         impact_coef: Some(0.5),
         ..config()

@@ -258,6 +258,13 @@ impl PgRecord for Tick {
                 out.decimal(ask)?;
                 out.decimal(ask_size)?;
             }
+            TickKind::Depth { side, price, size } => {
+                out.text("depth");
+                out.decimal(price)?;
+                out.decimal(size)?;
+                out.text(side.as_str());
+                (0..4).for_each(|_| out.null());
+            }
         }
         Ok(())
     }

@@ -153,6 +153,50 @@ pub(super) struct SymbolProcess {
     lot: Grid,
     lot_value: f64,
     book: Option<Book>,
+    levels: Option<DepthBook>,
+}
+
+/// When and how deep a symbol publishes its book behind the touch.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct DepthConfig {
+    levels: usize,
+    interval: Nanos,
+    first: Nanos,
+}
+
+impl DepthConfig {
+    /// A book of `rng`'s draws.
+    pub fn build(self, rng: ChaCha8Rng) -> DepthBook {
+        DepthBook {
+            config: self,
+            rng,
+            due: self.first,
+            bids: Vec::new(),
+            asks: Vec::new(),
+        }
+    }
+}
+
+/// A symbol's published levels behind the touch, and when the next snapshot is due.
+#[derive(Debug, Clone)]
+pub(crate) struct DepthBook {
+    config: DepthConfig,
+    rng: ChaCha8Rng,
+    due: Nanos,
+    /// The prices (in ticks) of the last snapshot's levels.
+    bids: Vec<i64>,
+    asks: Vec<i64>,
+}
+
+impl DepthBook {
+    /// Snapshots of `levels` levels every `interval` from `first`; `None` without levels.
+    pub fn config(levels: usize, interval: Nanos, first: Nanos) -> Option<DepthConfig> {
+        (levels > 0).then_some(DepthConfig {
+            levels,
+            interval,
+            first,
+        })
+    }
 }
 
 impl SymbolProcess {
@@ -181,7 +225,14 @@ impl SymbolProcess {
             lot: spec.lot,
             lot_value: spec.lot.step_f64(),
             book: None,
+            levels: None,
         }
+    }
+
+    /// The same process, publishing depth snapshots from `depth` when given.
+    pub fn with_depth(mut self, depth: Option<DepthBook>) -> Self {
+        self.levels = depth;
+        self
     }
 
     /// The idiosyncratic component, for the interval clock.
@@ -233,6 +284,7 @@ impl SymbolProcess {
                     ask_size: self.lot.times(book.ask_lots),
                 },
             });
+            self.publish_depth(t0 + first, book, out);
         }
         if let (true, Some(book)) = (trade, self.book) {
             let surprise = r / variance.sqrt();
@@ -304,11 +356,80 @@ impl SymbolProcess {
 
     /// A log-normal displayed size at `ticks`, in lots.
     fn depth_lots(&mut self, ticks: i64) -> i64 {
-        let n: f64 = self.rng.sample(StandardNormal);
+        self.sized_lots(ticks, 1.0, Draw::Price)
+    }
+
+    /// A log-normal displayed size at `ticks` of median `scale` times the touch's median
+    /// depth, drawn from the price process's stream or the depth book's.
+    fn sized_lots(&mut self, ticks: i64, scale: f64, from: Draw) -> i64 {
+        let n: f64 = match (from, self.levels.as_mut()) {
+            (Draw::Depth, Some(depth)) => depth.rng.sample(StandardNormal),
+            _ => self.rng.sample(StandardNormal),
+        };
         let lot_notional = ticks as f64 * self.tick_value * self.lot_value;
-        let value = self.depth * (DEPTH_NOISE * n - 0.5 * DEPTH_NOISE * DEPTH_NOISE).exp();
+        let value = scale * self.depth * (DEPTH_NOISE * n - 0.5 * DEPTH_NOISE * DEPTH_NOISE).exp();
         ((value / lot_notional).round() as i64).max(min_lots(lot_notional))
     }
+
+    /// After a quote at `ts` showing `book`: the depth snapshot, if one is due. Levels of
+    /// the previous snapshot not in this one go first, with size zero; then this one's,
+    /// bids then asks, from the touch outwards.
+    fn publish_depth(&mut self, ts: Nanos, book: Book, out: &mut Vec<Tick>) {
+        let Some(depth) = self.levels.as_mut() else {
+            return;
+        };
+        if ts < depth.due {
+            return;
+        }
+        let config = depth.config;
+        // The next snapshot is due one interval after this one was (skipping any missed).
+        let behind = (ts - depth.due) / config.interval;
+        depth.due += (behind + 1) * config.interval;
+        let gap = (book.ask - book.bid).max(1);
+        let bids: Vec<i64> = (1..=config.levels as i64)
+            .map(|k| book.bid - k * gap)
+            .filter(|&p| p > 0)
+            .collect();
+        let asks: Vec<i64> = (1..=config.levels as i64)
+            .map(|k| book.ask + k * gap)
+            .collect();
+        let (old_bids, old_asks) = (
+            std::mem::replace(&mut depth.bids, bids.clone()),
+            std::mem::replace(&mut depth.asks, asks.clone()),
+        );
+        let (id, tick, lot) = (self.id, self.tick, self.lot);
+        let level = move |side: Side, ticks: i64, lots: i64| Tick {
+            ts,
+            seq: 0,
+            symbol: id,
+            kind: TickKind::Depth {
+                side,
+                price: tick.times(ticks),
+                size: lot.times(lots),
+            },
+        };
+        for (side, old, new) in [
+            (Side::Buy, &old_bids, &bids),
+            (Side::Sell, &old_asks, &asks),
+        ] {
+            for &p in old.iter().filter(|p| !new.contains(p)) {
+                out.push(level(side, p, 0));
+            }
+        }
+        for (side, levels) in [(Side::Buy, bids), (Side::Sell, asks)] {
+            for (k, p) in levels.into_iter().enumerate() {
+                let lots = self.sized_lots(p, 1.0 + 0.5 * (k + 1) as f64, Draw::Depth);
+                out.push(level(side, p, lots));
+            }
+        }
+    }
+}
+
+/// Which stream a size is drawn from.
+#[derive(Debug, Clone, Copy)]
+enum Draw {
+    Price,
+    Depth,
 }
 
 /// The fewest lots worth at least [`MIN_NOTIONAL`] when one lot is worth `lot_notional`.

@@ -102,7 +102,8 @@ fn names_prices_and_filters_are_realistic() {
     let mut first_mid = vec![None; registry.len()];
     for t in &ticks {
         if let TickKind::Quote { .. } = t.kind {
-            first_mid[t.symbol.0 as usize].get_or_insert(f64_of(t.reference_price()));
+            first_mid[t.symbol.0 as usize]
+                .get_or_insert(f64_of(t.reference_price().expect("no depth")));
         }
     }
     for (id, inst) in registry.iter() {
@@ -136,6 +137,7 @@ fn ticks_are_ordered_on_the_grids_and_trades_print_at_the_touch() {
         seed: 5,
         events_per_second: 3.7,
         start_ts: 1_000_000_007,
+        ..SyntheticConfig::default()
     };
     let (registry, ticks) = generate(cfg);
     let end = cfg.start_ts + cfg.duration;
@@ -182,6 +184,7 @@ fn ticks_are_ordered_on_the_grids_and_trades_print_at_the_touch() {
                 trades += 1;
                 buys += usize::from(aggressor == Side::Buy);
             }
+            TickKind::Depth { .. } => unreachable!("no depth without depth levels"),
         }
     }
     let per_symbol_step = ticks.len() as f64 / (40.0 * 20.0 * 60.0 * 3.7);
@@ -201,6 +204,7 @@ fn the_last_step_is_cut_at_the_end() {
         duration: 1_700_000_001,
         seed: 1,
         events_per_second: 2.0,
+        ..SyntheticConfig::default()
     };
     let (_, ticks) = generate(cfg);
     let end = cfg.start_ts + cfg.duration;
@@ -209,9 +213,125 @@ fn the_last_step_is_cut_at_the_end() {
     assert!(ticks.iter().any(|t| t.ts >= cfg.start_ts + 1_500_000_000));
 }
 
+/// `config` with `levels` levels of depth every `interval`.
+fn with_depth(config: SyntheticConfig, levels: usize, interval: Nanos) -> SyntheticConfig {
+    SyntheticConfig {
+        depth_levels: levels,
+        depth_interval: interval,
+        ..config
+    }
+}
+
+#[test]
+fn depth_leaves_quotes_and_trades_unchanged() {
+    let (_, plain) = generate(config(3, 20 * MINUTE, 5));
+    let (_, deep) = generate(with_depth(
+        config(3, 20 * MINUTE, 5),
+        4,
+        30 * NANOS_PER_SECOND,
+    ));
+    assert!(plain
+        .iter()
+        .all(|t| !matches!(t.kind, TickKind::Depth { .. })));
+    let strip = |ticks: &[Tick]| -> Vec<(Nanos, SymbolId, TickKind)> {
+        ticks
+            .iter()
+            .filter(|t| !matches!(t.kind, TickKind::Depth { .. }))
+            .map(|t| (t.ts, t.symbol, t.kind))
+            .collect()
+    };
+    assert!(deep.len() > plain.len());
+    assert_eq!(strip(&plain), strip(&deep));
+    // `seq` still numbers the stream from 0 in `(ts, seq)` order.
+    assert!(deep.iter().enumerate().all(|(i, t)| t.seq == i as u64));
+    assert!(deep.windows(2).all(|w| w[0].key() < w[1].key()));
+}
+
+#[test]
+fn depth_snapshots_sit_behind_the_touch_on_the_grids() {
+    let levels = 3;
+    let interval = 30 * NANOS_PER_SECOND;
+    let duration = 30 * MINUTE;
+    let (registry, ticks) = generate(with_depth(config(4, duration, 9), levels, interval));
+    let mut quote: std::collections::BTreeMap<SymbolId, (Nanos, Decimal, Decimal)> =
+        Default::default();
+    // Per symbol: the snapshot times, and the levels standing after each update.
+    let mut snapshots: std::collections::BTreeMap<SymbolId, Vec<Nanos>> = Default::default();
+    let mut book: std::collections::BTreeMap<(SymbolId, bool, Decimal), Decimal> =
+        Default::default();
+    for t in &ticks {
+        match t.kind {
+            TickKind::Quote { bid, ask, .. } => {
+                quote.insert(t.symbol, (t.ts, bid, ask));
+            }
+            TickKind::Depth { side, price, size } => {
+                let instrument = registry.get(t.symbol);
+                let &(ts, bid, ask) = quote.get(&t.symbol).expect("depth follows a quote");
+                // Published with (and at the time of) a quote.
+                assert_eq!(ts, t.ts);
+                let times = snapshots.entry(t.symbol).or_default();
+                if times.last() != Some(&t.ts) {
+                    times.push(t.ts);
+                }
+                assert!(instrument.on_tick(price), "price on the tick grid");
+                assert!(
+                    instrument.on_lot(size) || size.is_zero(),
+                    "size on the lot grid"
+                );
+                assert!(size >= Decimal::ZERO);
+                let key = (t.symbol, side == Side::Buy, price);
+                if size.is_zero() {
+                    assert!(
+                        book.remove(&key).is_some(),
+                        "a removal names a standing level"
+                    );
+                } else {
+                    // A new level lies strictly behind the touch.
+                    match side {
+                        Side::Buy => assert!(price < bid),
+                        Side::Sell => assert!(price > ask),
+                    }
+                    assert!(size * price >= instrument.min_notional);
+                    book.insert(key, size);
+                }
+            }
+            TickKind::Trade { .. } => {}
+        }
+    }
+    for (symbol, _) in registry.iter() {
+        let times = &snapshots[&symbol];
+        // One snapshot per interval, each with the first quote at or after it was due.
+        assert_eq!(times.len() as i64, duration / interval, "{times:?}");
+        let first = SyntheticConfig::default().start_ts;
+        for (k, &ts) in times.iter().enumerate() {
+            assert!(ts >= first + k as i64 * interval);
+        }
+        for bids in [true, false] {
+            let standing = book
+                .keys()
+                .filter(|(s, b, _)| *s == symbol && *b == bids)
+                .count();
+            assert_eq!(standing, levels, "the last snapshot's levels stand");
+        }
+    }
+}
+
 #[test]
 fn bad_configs_are_refused() {
     let ok = SyntheticConfig::default();
+    assert!(matches!(
+        refused_depth(with_depth(ok, MAX_DEPTH_LEVELS + 1, NANOS_PER_SECOND)),
+        SyntheticError::TooManyDepthLevels { requested, max: MAX_DEPTH_LEVELS }
+            if requested == MAX_DEPTH_LEVELS + 1
+    ));
+    for interval in [0, -1] {
+        assert!(matches!(
+            refused_depth(with_depth(ok, 2, interval)),
+            SyntheticError::NonPositiveDepthInterval(i) if i == interval
+        ));
+    }
+    // Without levels the interval is not used.
+    assert!(SyntheticMarket::new(with_depth(ok, 0, 0)).is_ok());
     let refused =
         |cfg: SyntheticConfig| SyntheticMarket::new(cfg).map(|_| ()).expect_err("refused");
     assert!(matches!(
@@ -488,4 +608,8 @@ fn volatility_is_on_a_crypto_scale() {
         vols.iter().all(|v| (0.3..1.2).contains(v)),
         "annualised vols {vols:?}"
     );
+}
+
+fn refused_depth(cfg: SyntheticConfig) -> SyntheticError {
+    SyntheticMarket::new(cfg).map(|_| ()).expect_err("refused")
 }
