@@ -260,14 +260,14 @@ fn a_replay_writes_every_table_and_a_replay_from_the_database_repeats_it() {
     let migrated = run_bot4(&["migrate", "--database-url", &url], LIMIT);
     assert!(migrated.status.success(), "{}", migrated.describe());
     assert!(
-        migrated.stdout.contains("9 applied, 0 already there")
+        migrated.stdout.contains("10 applied, 0 already there")
             && migrated.stdout.contains("plain PostgreSQL"),
         "{}",
         migrated.stdout
     );
     let again = run_bot4(&["migrate", "--database-url", &url], LIMIT);
     assert!(
-        again.stdout.contains("0 applied, 9 already there"),
+        again.stdout.contains("0 applied, 10 already there"),
         "{}",
         again.stdout
     );

@@ -33,10 +33,20 @@ fn in_process(input: &Path, out: &Path, workers: usize) -> Digests {
         summary.ticks as usize, d.ticks,
         "summary.ticks against rows of ticks/ ({workers} workers)"
     );
-    let new_orders = table::<Order>(out, &registry_of(input))
+    let orders = table::<Order>(out, &registry_of(input));
+    let new_orders = orders
         .iter()
         .filter(|o| o.action == OrderAction::New)
         .count();
+    // Every report is of an order in the table, the ones the pre-trade checks refused
+    // included.
+    let known: std::collections::BTreeSet<u64> = orders.iter().map(|o| o.client_id).collect();
+    let reports = table::<bot4_schemas::ExecutionReport>(out, &registry_of(input));
+    let orphans: Vec<_> = reports
+        .iter()
+        .filter(|r| !known.contains(&r.client_id))
+        .collect();
+    assert!(orphans.is_empty(), "reports of no order: {orphans:?}");
     assert_eq!(
         summary.orders as usize, new_orders,
         "summary.orders against the new orders of orders/ ({workers} workers)"

@@ -270,3 +270,43 @@ mod tests {
         assert_eq!(seen, [1, 2, 3, 1, 2, 3, 1]);
     }
 }
+
+/// xorshift64*: a fixed, seeded stream for the order benches' inputs (`desk_bench`,
+/// `venue_throughput`), cheaper than the simulation it feeds.
+#[derive(Debug, Clone)]
+pub struct XorShift(pub u64);
+
+impl XorShift {
+    /// The next draw.
+    pub fn next_u64(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    /// A draw in `0..n`.
+    pub fn below(&mut self, n: u64) -> u64 {
+        self.next_u64() % n
+    }
+
+    /// Buy or sell, evenly.
+    pub fn side(&mut self) -> bot4_schemas::Side {
+        if self.below(2) == 0 {
+            bot4_schemas::Side::Buy
+        } else {
+            bot4_schemas::Side::Sell
+        }
+    }
+}
+
+/// The instrument the order benches trade: `BTC-USDT` on a 0.1 tick, 0.001 lot and a
+/// 5 USDT minimum notional.
+pub fn bench_instrument() -> Instrument {
+    Instrument {
+        symbol: "BTC-USDT".into(),
+        tick_size: Decimal::new(1, 1),
+        lot_size: Decimal::new(1, 3),
+        min_notional: Decimal::new(5, 0),
+    }
+}

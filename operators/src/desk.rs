@@ -121,8 +121,8 @@ pub struct DeskConfig {
 pub enum DeskOutput {
     /// An order message that passed the checks (or a cancel).
     Order(Order),
-    /// An order the checks refused, as its `rejected` report.
-    Refused(ExecutionReport),
+    /// An order the checks refused, and its `rejected` report.
+    Refused(Order, ExecutionReport),
     /// The position's protective stop changed (`None`: no stop).
     Stop(Option<Decimal>),
 }
@@ -373,9 +373,8 @@ impl SymbolDesk {
                 Ok(()) => out.push(DeskOutput::Order(order)),
                 Err(reject) => {
                     self.refusals += 1;
-                    out.push(DeskOutput::Refused(
-                        self.manager.refuse(&order, reason_of(&reject)),
-                    ));
+                    let report = self.manager.refuse(&order, reason_of(&reject));
+                    out.push(DeskOutput::Refused(order, report));
                 }
             }
         }

@@ -46,7 +46,7 @@ use std::collections::BTreeMap;
 use std::hint::black_box;
 use std::time::Instant;
 
-use bot4_benches::{latency_line, Cycle};
+use bot4_benches::{bench_instrument, latency_line, Cycle, XorShift};
 use bot4_operators::desk::{DeskConfig, DeskOutput, ProtectionConfig, SymbolDesk};
 use bot4_operators::orders::{OrderConfig, OrderManager};
 use bot4_operators::risk::checks::{
@@ -75,39 +75,6 @@ const HELD: u32 = 20;
 /// The symbol traded.
 const SYMBOL: SymbolId = SymbolId(0);
 
-/// xorshift64*: a fixed, seeded stream for the inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-
-    fn side(&mut self) -> Side {
-        if self.below(2) == 0 {
-            Side::Buy
-        } else {
-            Side::Sell
-        }
-    }
-}
-
-fn instrument() -> Instrument {
-    Instrument {
-        symbol: "BTC-USDT".into(),
-        tick_size: Decimal::new(1, 1),
-        lot_size: Decimal::new(1, 3),
-        min_notional: Decimal::new(5, 0),
-    }
-}
-
 /// A price of `ticks` 0.1-ticks.
 fn price(ticks: i64) -> Decimal {
     Decimal::new(ticks, 1)
@@ -121,7 +88,7 @@ fn lots(n: i64) -> Decimal {
 /// Equity 1 000 000; the traded symbol with no entry of its own and 20 others held,
 /// long and short, each 20 000–45 000 with 2–4% of it at risk; every pair of the 21
 /// correlated between −0.6 and 0.65.
-fn portfolio(rng: &mut Rng) -> PortfolioView {
+fn portfolio(rng: &mut XorShift) -> PortfolioView {
     let mut view = PortfolioView::new(Decimal::from(1_000_000));
     for s in 1..=HELD {
         let size = 20_000 + rng.below(25_000) as i64;
@@ -149,7 +116,7 @@ struct Case {
     mid: Decimal,
 }
 
-fn cases(rng: &mut Rng) -> Vec<Case> {
+fn cases(rng: &mut XorShift) -> Vec<Case> {
     (0..CASES)
         .map(|_| {
             let mid_ticks = 299_000 + rng.below(2_001) as i64;
@@ -272,7 +239,7 @@ fn bench_checks(
     };
 
     // Untimed: what the checks decide.
-    let mut risk = PreTradeRisk::new(instrument(), limits).expect("valid limits");
+    let mut risk = PreTradeRisk::new(bench_instrument(), limits).expect("valid limits");
     let mut outcomes: BTreeMap<&'static str, usize> = BTreeMap::new();
     let mut cycle = Cycle::new(&pool);
     for i in 0..CHECKS {
@@ -284,7 +251,7 @@ fn bench_checks(
         *outcomes.entry(code).or_default() += 1;
     }
 
-    let mut risk = PreTradeRisk::new(instrument(), limits).expect("valid limits");
+    let mut risk = PreTradeRisk::new(bench_instrument(), limits).expect("valid limits");
     let mut latency = vec![0u64; CHECKS];
     let mut cycle = Cycle::new(&pool);
     for (i, sample) in latency.iter_mut().enumerate() {
@@ -296,7 +263,7 @@ fn bench_checks(
     }
 
     // Back to back, one pass over the pool per round.
-    let mut risk = PreTradeRisk::new(instrument(), limits).expect("valid limits");
+    let mut risk = PreTradeRisk::new(bench_instrument(), limits).expect("valid limits");
     let mut rounds = Vec::with_capacity(CHECKS.div_ceil(CASES));
     let mut passed = 0usize;
     let mut i = 0usize;
@@ -335,7 +302,7 @@ struct Decision {
 }
 
 /// The market, and the decisions taken on it.
-fn session(rng: &mut Rng) -> (Vec<Tick>, Vec<Decision>) {
+fn session(rng: &mut XorShift) -> (Vec<Tick>, Vec<Decision>) {
     let mut ticks = Vec::with_capacity(TICKS);
     let mut decisions = Vec::new();
     let mut bid_ticks: i64 = 300_000;
@@ -431,7 +398,7 @@ fn manager() -> OrderManager {
         limit_ttl_ns: 2_000_000_000,
         ..OrderConfig::default()
     };
-    OrderManager::new(SYMBOL, instrument(), config)
+    OrderManager::new(SYMBOL, bench_instrument(), config)
 }
 
 impl Driver for OrderManager {
@@ -482,7 +449,7 @@ impl Desk {
             ..DeskConfig::default()
         };
         Self {
-            desk: SymbolDesk::new(SYMBOL, instrument(), &config).expect("valid desk limits"),
+            desk: SymbolDesk::new(SYMBOL, bench_instrument(), &config).expect("valid desk limits"),
             view,
             produced: Vec::new(),
             refused: BTreeMap::new(),
@@ -493,7 +460,7 @@ impl Desk {
         for output in self.produced.drain(..) {
             match output {
                 DeskOutput::Order(order) => out.push(order),
-                DeskOutput::Refused(report) => {
+                DeskOutput::Refused(_, report) => {
                     let reason = format!("{:?}", report.reason);
                     *self.refused.entry(reason).or_default() += 1;
                 }
@@ -678,7 +645,7 @@ fn closed_loop<D: Driver, const AUDIT: bool>(
 
 /// The ticks alone through a fresh venue: the tick cost to subtract.
 fn ticks_alone(config: &VenueConfig, ticks: &[Tick]) -> f64 {
-    let mut venue = SymbolVenue::new(instrument(), config.clone(), 1);
+    let mut venue = SymbolVenue::new(bench_instrument(), config.clone(), 1);
     let mut reports = Vec::with_capacity(256);
     let start = Instant::now();
     for tick in ticks {
@@ -698,7 +665,7 @@ fn bench_loop<D: Driver>(
     // Untimed audit pass.
     let mut counts = Counts::default();
     let mut driver = make();
-    let mut venue = SymbolVenue::new(instrument(), config.clone(), 1);
+    let mut venue = SymbolVenue::new(bench_instrument(), config.clone(), 1);
     let audited = closed_loop::<D, true>(&mut driver, &mut venue, ticks, decisions, &mut counts);
     let stats = driver.manager().stats();
     let (manager_position, venue_position) = (driver.manager().position(), venue.position());
@@ -706,7 +673,7 @@ fn bench_loop<D: Driver>(
     let refusals = driver.refusals();
 
     let mut driver = make();
-    let mut venue = SymbolVenue::new(instrument(), config.clone(), 1);
+    let mut venue = SymbolVenue::new(bench_instrument(), config.clone(), 1);
     let mut unused = Counts::default();
     let start = Instant::now();
     let events = closed_loop::<D, false>(&mut driver, &mut venue, ticks, decisions, &mut unused);
@@ -778,7 +745,7 @@ fn bench_loop<D: Driver>(
 }
 
 fn main() {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     let view = portfolio(&mut rng);
     let cases = cases(&mut rng);
 

@@ -20,6 +20,7 @@ use std::collections::VecDeque;
 use std::hint::black_box;
 use std::time::Instant;
 
+use bot4_benches::{bench_instrument, XorShift};
 use bot4_operators::venue::{SymbolVenue, VenueConfig};
 use bot4_schemas::{
     Decimal, Instrument, Nanos, Order, OrderKind, Side, SymbolId, Tick, TickKind, TimeInForce,
@@ -34,36 +35,11 @@ enum Event {
     Send(Order),
 }
 
-/// xorshift64*: a fixed, seeded stream for the inputs.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
-    }
-
-    fn below(&mut self, n: u64) -> u64 {
-        self.next() % n
-    }
-}
-
-fn instrument() -> Instrument {
-    Instrument {
-        symbol: "BTC-USDT".into(),
-        tick_size: Decimal::new(1, 1),
-        lot_size: Decimal::new(1, 3),
-        min_notional: Decimal::new(5, 0),
-    }
-}
-
 /// The session; with `depth`, the same one with two depth ticks after each quote.
 fn session(depth: bool) -> Vec<Event> {
-    let mut rng = Rng(0x9E37_79B9_7F4A_7C15);
+    let mut rng = XorShift(0x9E37_79B9_7F4A_7C15);
     // Its own stream, so that the rest of the session is the same with or without it.
-    let mut levels = Rng(0xD1B5_4A32_D192_ED03);
+    let mut levels = XorShift(0xD1B5_4A32_D192_ED03);
     let mut seq = 0u64;
     let symbol = SymbolId(0);
     let mut events = Vec::with_capacity(TICKS * 2);
@@ -203,7 +179,7 @@ fn session(depth: bool) -> Vec<Event> {
 }
 
 fn measure(name: &str, config: VenueConfig, events: &[Event]) {
-    let mut venue = SymbolVenue::new(instrument(), config, 1);
+    let mut venue = SymbolVenue::new(bench_instrument(), config, 1);
     let mut out = Vec::with_capacity(1024);
     let (mut reports, mut fills) = (0usize, 0usize);
     let start = Instant::now();

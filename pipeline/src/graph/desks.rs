@@ -28,8 +28,8 @@ use super::safety::View;
 pub enum Desked {
     /// An order message for the safety gate.
     Order(Order),
-    /// An order the pre-trade checks refused, as its report.
-    Refused(ExecutionReport),
+    /// An order the pre-trade checks refused, and its `rejected` report.
+    Refused(Order, ExecutionReport),
     /// A symbol's protective stop changed.
     Stop(SymbolId, Option<Decimal>),
 }
@@ -207,7 +207,7 @@ pub fn desk_stage<'s>(
 fn drain_for(symbol: SymbolId, produced: &mut Vec<DeskOutput>, out: &mut Vec<Desked>) {
     out.extend(produced.drain(..).map(|o| match o {
         DeskOutput::Order(order) => Desked::Order(order),
-        DeskOutput::Refused(report) => Desked::Refused(report),
+        DeskOutput::Refused(order, report) => Desked::Refused(order, report),
         DeskOutput::Stop(stop) => Desked::Stop(symbol, stop),
     }));
 }

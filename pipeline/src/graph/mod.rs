@@ -165,9 +165,16 @@ pub fn build<'s>(
         _ => None,
     });
     let refused = desked.clone().flat_map(|d| match d {
-        Desked::Refused(report) => Some(report),
+        Desked::Refused(_, report) => Some(report),
         _ => None,
     });
+    // Every order the desks decided, passed or refused by the pre-trade checks: what the
+    // `orders` table and the positions' order counts hold (a refused order's end is its
+    // `rejected` report, with the check's reason).
+    let decided = orders.clone().concat(desked.clone().flat_map(|d| match d {
+        Desked::Refused(order, _) => Some(order),
+        _ => None,
+    }));
     let stops = desked.flat_map(|d| match d {
         Desked::Stop(symbol, stop) => Some((symbol, stop)),
         _ => None,
@@ -204,7 +211,7 @@ pub fn build<'s>(
     let reports = venue_reports.concat(blocked).concat(refused);
     reports.clone().connect_loop(loop_handle);
 
-    let submitted = orders
+    let submitted = decided
         .clone()
         .flat_map(|o| (o.action == OrderAction::New).then(|| submitted(&o)));
     let snapshots = positions::positions(ticks.clone(), reports.clone().concat(submitted));
@@ -267,7 +274,7 @@ pub fn build<'s>(
         sink_postgres(ticks.clone(), db, errors());
         sink_postgres(bar_features.clone(), db, errors());
         sink_postgres(signals.clone(), db, errors());
-        sink_postgres(orders.clone(), db, errors());
+        sink_postgres(decided.clone(), db, errors());
         sink_postgres(reports.clone(), db, errors());
         sink_postgres(fills.clone(), db, errors());
         sink_postgres(position_changes.clone(), db, errors());
@@ -291,7 +298,7 @@ pub fn build<'s>(
     sink!(ticks, Tick);
     sink!(bar_features, BarFeatures);
     sink!(signals, Signal);
-    sink!(orders, Order);
+    sink!(decided, Order);
     sink!(reports, ExecutionReport);
     sink!(fills, Fill);
     sink!(position_changes, Position);
