@@ -22,9 +22,7 @@ use std::time::Instant;
 
 use bot4_benches::{bench_instrument, XorShift};
 use bot4_operators::venue::{SymbolVenue, VenueConfig};
-use bot4_schemas::{
-    Decimal, Instrument, Nanos, Order, OrderKind, Side, SymbolId, Tick, TickKind, TimeInForce,
-};
+use bot4_schemas::{Decimal, Nanos, Order, OrderKind, Side, SymbolId, Tick, TickKind, TimeInForce};
 
 const TICKS: usize = 1_000_000;
 const MAX_OPEN: usize = 64;
