@@ -56,8 +56,8 @@ use bot4_operators::risk::portfolio::PortfolioView;
 use bot4_operators::risk::tiers::TierLimits;
 use bot4_operators::venue::{SymbolVenue, VenueConfig};
 use bot4_schemas::{
-    Decimal, ExecutionReport, Instrument, Nanos, Order, OrderAction, OrderIntent, OrderKind,
-    ReportStatus, Side, Signal, SymbolId, Tick, TickKind, Urgency,
+    Decimal, ExecutionReport, Nanos, Order, OrderAction, OrderIntent, OrderKind, ReportStatus,
+    Side, Signal, SymbolId, Tick, TickKind, Urgency,
 };
 
 /// Distinct pre-trade cases, cycled through.
