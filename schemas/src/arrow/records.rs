@@ -46,6 +46,14 @@ fn parse_urgency(t: &str) -> Option<Urgency> {
     }
 }
 
+/// What a row of a tick batch is, by its `kind` (or, without one, by its `price`).
+#[derive(Debug, Clone, Copy)]
+enum RowKind {
+    Trade,
+    Quote,
+    Depth,
+}
+
 impl ArrowRecord for Tick {
     const NAME: &'static str = "ticks";
 
@@ -165,18 +173,19 @@ impl ArrowRecord for Tick {
             }
         };
         let mut out = Vec::with_capacity(n);
+        let side_of = |row: usize, s: &str| {
+            Side::parse(s).ok_or_else(|| SchemaError::BadValue {
+                column: "side".into(),
+                row,
+                reason: format!("`{s}` is neither `buy` nor `sell`"),
+            })
+        };
         for row in 0..n {
-            #[derive(PartialEq)]
-            enum Kind {
-                Trade,
-                Quote,
-                Depth,
-            }
             let which = match &kind {
                 Some(k) => match k[row].as_str() {
-                    "trade" | "t" => Kind::Trade,
-                    "quote" | "q" => Kind::Quote,
-                    "depth" | "d" => Kind::Depth,
+                    "trade" | "t" => RowKind::Trade,
+                    "quote" | "q" => RowKind::Quote,
+                    "depth" | "d" => RowKind::Depth,
                     other => {
                         return Err(SchemaError::BadValue {
                             column: "kind".into(),
@@ -185,79 +194,81 @@ impl ArrowRecord for Tick {
                         })
                     }
                 },
-                None if price[row].is_some() => Kind::Trade,
-                None => Kind::Quote,
+                None if price[row].is_some() => RowKind::Trade,
+                None => RowKind::Quote,
             };
-            let kind = if which == Kind::Depth {
-                let side = side[row].as_deref().ok_or_else(|| missing("side", row))?;
-                let side = Side::parse(side).ok_or_else(|| SchemaError::BadValue {
-                    column: "side".into(),
-                    row,
-                    reason: format!("`{side}` is neither `buy` nor `sell`"),
-                })?;
-                let size = size[row].ok_or_else(|| missing("size", row))?;
-                TickKind::Depth {
-                    side,
-                    price: positive(
-                        "price",
+            let kind = match which {
+                RowKind::Depth => {
+                    let side = side_of(
                         row,
-                        price[row].ok_or_else(|| missing("price", row))?,
-                    )?,
-                    size: if size.is_zero() {
-                        Decimal::ZERO
-                    } else {
-                        positive("size", row, size)?
-                    },
+                        side[row].as_deref().ok_or_else(|| missing("side", row))?,
+                    )?;
+                    let size = size[row].ok_or_else(|| missing("size", row))?;
+                    TickKind::Depth {
+                        side,
+                        price: positive(
+                            "price",
+                            row,
+                            price[row].ok_or_else(|| missing("price", row))?,
+                        )?,
+                        size: if size.is_zero() {
+                            Decimal::ZERO
+                        } else {
+                            positive("size", row, size)?
+                        },
+                    }
                 }
-            } else if which == Kind::Trade {
-                let aggressor = match side[row].as_deref() {
-                    None | Some("") => Side::Buy,
-                    Some(s) => Side::parse(s).ok_or_else(|| SchemaError::BadValue {
-                        column: "side".into(),
-                        row,
-                        reason: format!("`{s}` is neither `buy` nor `sell`"),
-                    })?,
-                };
-                TickKind::Trade {
-                    price: positive(
-                        "price",
-                        row,
-                        price[row].ok_or_else(|| missing("price", row))?,
-                    )?,
-                    size: positive("size", row, size[row].ok_or_else(|| missing("size", row))?)?,
-                    aggressor,
+                RowKind::Trade => {
+                    let aggressor = match side[row].as_deref() {
+                        None | Some("") => Side::Buy,
+                        Some(s) => side_of(row, s)?,
+                    };
+                    TickKind::Trade {
+                        price: positive(
+                            "price",
+                            row,
+                            price[row].ok_or_else(|| missing("price", row))?,
+                        )?,
+                        size: positive(
+                            "size",
+                            row,
+                            size[row].ok_or_else(|| missing("size", row))?,
+                        )?,
+                        aggressor,
+                    }
                 }
-            } else {
-                let bid = positive(
-                    "bid_price",
-                    row,
-                    bid[row].ok_or_else(|| missing("bid_price", row))?,
-                )?;
-                let ask = positive(
-                    "ask_price",
-                    row,
-                    ask[row].ok_or_else(|| missing("ask_price", row))?,
-                )?;
-                if ask < bid {
-                    return Err(SchemaError::BadValue {
-                        column: "ask_price".into(),
+                RowKind::Quote => {
+                    let bid = positive(
+                        "bid_price",
                         row,
-                        reason: format!("ask {ask} is below bid {bid}"),
-                    });
-                }
-                TickKind::Quote {
-                    bid,
-                    bid_size: positive(
-                        "bid_size",
+                        bid[row].ok_or_else(|| missing("bid_price", row))?,
+                    )?;
+                    let ask = positive(
+                        "ask_price",
                         row,
-                        bid_size[row].ok_or_else(|| missing("bid_size", row))?,
-                    )?,
-                    ask,
-                    ask_size: positive(
-                        "ask_size",
-                        row,
-                        ask_size[row].ok_or_else(|| missing("ask_size", row))?,
-                    )?,
+                        ask[row].ok_or_else(|| missing("ask_price", row))?,
+                    )?;
+                    if ask < bid {
+                        return Err(SchemaError::BadValue {
+                            column: "ask_price".into(),
+                            row,
+                            reason: format!("ask {ask} is below bid {bid}"),
+                        });
+                    }
+                    TickKind::Quote {
+                        bid,
+                        bid_size: positive(
+                            "bid_size",
+                            row,
+                            bid_size[row].ok_or_else(|| missing("bid_size", row))?,
+                        )?,
+                        ask,
+                        ask_size: positive(
+                            "ask_size",
+                            row,
+                            ask_size[row].ok_or_else(|| missing("ask_size", row))?,
+                        )?,
+                    }
                 }
             };
             out.push(Tick {
